@@ -99,7 +99,7 @@ static std::string formatAttr(const Attr &a) {
 static std::string hexBytes(const Tensor &t) {
   static const char *digits = "0123456789abcdef";
   const auto *p = static_cast<const unsigned char *>(t.raw());
-  std::string s = "0x";
+  std::string s = "<";
   s.reserve(2 + t.byteSize() * 2 + t.byteSize() / 32);
   for (size_t i = 0; i < t.byteSize(); ++i) {
     if (i && i % 64 == 0)
@@ -107,7 +107,7 @@ static std::string hexBytes(const Tensor &t) {
     s += digits[p[i] >> 4];
     s += digits[p[i] & 15];
   }
-  return s;
+  return s + ">";
 }
 
 namespace {

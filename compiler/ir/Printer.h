@@ -15,7 +15,7 @@
 //     output logits = c1
 //   }
 //   blobs {                                   # tensors over 16 elements,
-//     w = 0x3f800000...                       # raw little-endian bytes
+//     w = <0000803f...>                       # raw little-endian bytes, hex
 //   }
 //
 // Names that are not [A-Za-z_][A-Za-z0-9_.]* are quoted ("onnx::Conv_3").

@@ -1,1 +1,4 @@
-int main() { return 0; }
+// dlc: the compiler's command line. All logic lives in compiler/driver.
+#include "driver/DlcMain.h"
+
+int main(int argc, char **argv) { return dlc::dlcMain(argc, argv); }

@@ -1,0 +1,17 @@
+# lit configuration for dlc's compiler tests: `# RUN:` lines in .test and .dlg
+# files pipe the tools into FileCheck.
+import os
+import lit.formats
+
+config.name = "dlc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".test", ".dlg"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dlc_obj_root, "tests", "lit")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.dlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+config.substitutions.append(("%dlc", os.path.join(config.dlc_tools_dir, "dlc")))
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%models", os.path.join(config.dlc_src_root, "models")))
