@@ -30,10 +30,11 @@ fi
 
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
+mkdir -p "$build"
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
   CC="$cc" CXX="$cxx" cmake -S . -B "$build" "${gen[@]}" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLC_FUZZ=ON -DDLC_TESTS=OFF >"$build.configure.log" 2>&1 \
-    || { cat "$build.configure.log" >&2; echo "run_fuzzers.sh: configure failed" >&2; exit 2; }
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLC_FUZZ=ON -DDLC_TESTS=OFF >"$build/configure.log" 2>&1 \
+    || { cat "$build/configure.log" >&2; echo "run_fuzzers.sh: configure failed" >&2; exit 2; }
 fi
 # shellcheck disable=SC2086
 cmake --build "$build" -j "$jobs" --target $targets || {
