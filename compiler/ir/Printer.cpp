@@ -102,7 +102,7 @@ static std::string hexBytes(const Tensor &t) {
   std::string s = "<";
   s.reserve(2 + t.byteSize() * 2 + t.byteSize() / 32);
   for (size_t i = 0; i < t.byteSize(); ++i) {
-    if (i && i % 64 == 0)
+    if (i && i % 32 == 0)
       s += "\n    ";
     s += digits[p[i] >> 4];
     s += digits[p[i] & 15];
@@ -139,7 +139,10 @@ struct DlgPrinter {
         os << "(";
         bool first = true;
         for (auto &[k, val] : v.init.args) {
-          os << (first ? "" : ", ") << k << "=" << formatFloat(val);
+          os << (first ? "" : ", ") << k << "="
+             << (val == std::trunc(val) && std::fabs(val) < 1e15
+                     ? std::to_string(static_cast<int64_t>(val))
+                     : formatFloat(val));
           first = false;
         }
         os << ")";

@@ -254,12 +254,20 @@ private:
     DLC_CHECK(advance());
     return v;
   }
+  bool atInteger() const {
+    return tok_.kind == Tok::Number &&
+           tok_.text.find_first_of(".eEin") == std::string::npos;
+  }
+  // Integers are read exactly (not through double): i64 data round-trips.
   Expected<int64_t> parseInt() {
-    Token at = tok_;
-    bool isInt = false;
-    DLC_TRY(v, parseNumber(&isInt));
-    if (!isInt || std::fabs(v) > 9.007199254740992e15)
-      return errAt(at, "expected an integer, got '" + at.text + "'");
+    if (!atInteger())
+      return err("expected an integer, got " + describeTok());
+    char *end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(tok_.text.c_str(), &end, 10);
+    if (!end || *end || errno == ERANGE)
+      return err("integer '" + tok_.text + "' is out of range");
+    DLC_CHECK(advance());
     return static_cast<int64_t>(v);
   }
 
@@ -361,21 +369,33 @@ private:
 
   Status parseLiteral(Value &v) {
     Token at = tok_;
+    // Integer literals keep their exact value beside the double.
     std::vector<double> vals;
+    std::vector<std::optional<int64_t>> ints;
+    auto one = [&]() -> Status {
+      if (atInteger()) {
+        DLC_TRY(i, parseInt());
+        ints.push_back(i);
+        vals.push_back(static_cast<double>(i));
+      } else {
+        DLC_TRY(x, parseNumber());
+        ints.push_back(std::nullopt);
+        vals.push_back(x);
+      }
+      return Status::ok();
+    };
     if (isPunct("[")) {
       DLC_CHECK(advance());
       while (!isPunct("]")) {
         if (!vals.empty())
           DLC_CHECK(expectPunct(","));
-        DLC_TRY(x, parseNumber());
-        vals.push_back(x);
+        DLC_CHECK(one());
         if (vals.size() > (1u << 24))
           return errAt(at, "literal is too long (use npy(...) or a blob)");
       }
       DLC_CHECK(advance());
     } else {
-      DLC_TRY(x, parseNumber());
-      vals.push_back(x);
+      DLC_CHECK(one());
     }
     if (!v.type.isStatic())
       return errAt(at, "'" + v.name + "' needs a static type to hold data");
@@ -388,8 +408,8 @@ private:
       if (!dlrt::isFloat(t.dtype()) && vals[i] != std::trunc(vals[i]))
         return errAt(at, "'" + v.name + "' has integer dtype but value " +
                              formatFloat(vals[i]) + " is not an integer");
-      if (t.dtype() == DType::I64)
-        t.data<int64_t>()[i] = static_cast<int64_t>(vals[i]);
+      if (t.dtype() == DType::I64 && ints[i])
+        t.data<int64_t>()[i] = *ints[i];
       else
         t.setDouble(static_cast<int64_t>(i), vals[i]);
     }
@@ -406,7 +426,7 @@ private:
     };
     switch (spec.kind) {
     case AttrKind::Int: {
-      if (tok_.kind != Tok::Number)
+      if (!atInteger())
         return bad();
       DLC_TRY(v, parseInt());
       return Attr::ofInt(v);
@@ -436,7 +456,7 @@ private:
       if (a.ints.size() + a.floats.size() + a.dims.size())
         DLC_CHECK(expectPunct(","));
       if (spec.kind == AttrKind::Ints) {
-        if (tok_.kind != Tok::Number)
+        if (!atInteger())
           return bad();
         DLC_TRY(v, parseInt());
         a.ints.push_back(v);
@@ -447,7 +467,7 @@ private:
         a.dims.push_back(Dim(tok_.text));
         DLC_CHECK(advance());
       } else {
-        if (tok_.kind != Tok::Number)
+        if (!atInteger())
           return bad();
         DLC_TRY(v, parseInt());
         a.dims.push_back(Dim(v));

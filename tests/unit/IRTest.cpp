@@ -150,7 +150,7 @@ TEST(Dlg, RoundTripIsByteIdentical) {
   input x: f32[N, 2, 5, 5]
   input "onnx::in": i64[N]
   param w: f32[3, 2, 3, 3] = he_normal(seed=7)
-  param b: f32[3] frozen = [0.5, -1.25, 3.0e-08]
+  param b: f32[3] frozen = [0.5, -1.25, 3e-08]
   param big: f32[4, 5] = blob
   const k: f32[] = inf
   const idx: i64[2] = [1, -9007199254740993]
