@@ -360,7 +360,36 @@ Status reshapeTo(OpCtx &c, const Dims &target) {
 // Element-wise ops
 //===----------------------------------------------------------------------===//
 
+// Neg, Abs and Not of import-time constants fold (shape arithmetic such as
+// Neg(axes) in expanded LayerNormalization).
+std::optional<Tensor> foldUnary(OpKind k, const Tensor &t) {
+  if (k != OpKind::Neg && k != OpKind::Abs && k != OpKind::Not)
+    return std::nullopt;
+  if ((k == OpKind::Not) != (t.dtype() == DType::Bool))
+    return std::nullopt;
+  Tensor out(t.dtype(), t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    if (k == OpKind::Not) {
+      writeInt(out, i, !readInt(t, i));
+    } else if (dlrt::isFloat(t.dtype())) {
+      double v = t.getDouble(i);
+      writeDouble(out, i, k == OpKind::Neg ? -v : std::fabs(v));
+    } else {
+      uint64_t v = static_cast<uint64_t>(readInt(t, i));
+      bool negate = k == OpKind::Neg || static_cast<int64_t>(v) < 0;
+      writeInt(out, i, static_cast<int64_t>(negate ? 0 - v : v));
+    }
+  }
+  return out;
+}
+
 template <OpKind K> Status unaryOp(OpCtx &c) {
+  DLC_CHECK(c.require(0));
+  if (c.allKnown() && c.known(0)->tensor)
+    if (auto t = foldUnary(K, *c.known(0)->tensor)) {
+      c.setKnown(0, knownFromTensor(std::move(*t)));
+      return Status::ok();
+    }
   DLC_TRY(x, c.in(0));
   DLC_TRY(y, c.emitOut(K, {x}, {}));
   (void)y;
