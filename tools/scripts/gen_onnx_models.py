@@ -5,9 +5,10 @@ Each module here mirrors one hand-written models/*.dlg file layer for layer;
 its state_dict keys are the .dlg parameter names (conv1.weight, bn1.running_var,
 ...), so weights move between the two by name. Exports use opset 13, input
 `x`, output `logits` (`prediction` for linear_regression) and a dynamic batch
-axis named N. With --torchvision, torchvision's reference nets (random
-weights, torch.manual_seed(0)) are exported instead, the way
-check_torchvision.py exports them.
+axis named N; the module is in eval mode with PyTorch's default initialization
+under torch.manual_seed(0) (not the .dlg initializers). With --torchvision,
+torchvision's reference nets (random weights, torch.manual_seed(0)) are
+exported instead, the way check_torchvision.py exports them.
 
 Run with /usr/bin/python3 (Debian's python3-torch):
   /usr/bin/python3 tools/scripts/gen_onnx_models.py [-o models/onnx] [--models mlp,lenet5]
@@ -202,8 +203,12 @@ def export_sample(name, out_dir, seed=0):
     model, shape, out_name = build_sample(name, seed)
     path = os.path.join(out_dir, name + ".onnx")
     with torch.no_grad():
+        # PRESERVE on an eval-mode module keeps BatchNormalization (inference
+        # form, initializers named by state_dict key) where EVAL would fold it
+        # into the conv; the exporter drops eval-mode Dropout either way.
         torch.onnx.export(
             model, torch.zeros(1, *shape), path, opset_version=OPSET,
+            training=torch.onnx.TrainingMode.PRESERVE,
             input_names=["x"], output_names=[out_name],
             dynamic_axes={"x": {0: "N"}, out_name: {0: "N"}})
     return path
@@ -213,9 +218,9 @@ def export_sample(name, out_dir, seed=0):
 
 TORCHVISION = ["resnet18", "alexnet", "vgg11", "squeezenet1_0", "mobilenet_v2",
                "googlenet"]
-# Small enough for a naive interpreter, large enough for each net. AlexNet's
-# AdaptiveAvgPool2d((6, 6)) only exports when its input is a multiple of 6x6,
-# which needs a 224x224 image (smaller images give 1x1 or 2x2 features).
+# Small enough for a naive interpreter, large enough for each net. AlexNet at
+# 224x224 is exported unchanged (its features are 6x6 there); VGG-11 at 32x32
+# has 1x1 features, see ReplicatePool.
 DEFAULT_INPUT = {
     "resnet18": (1, 3, 64, 64),
     "alexnet": (1, 3, 224, 224),
@@ -226,12 +231,31 @@ DEFAULT_INPUT = {
 }
 
 
-def build_torchvision(name, train=False):
+class ReplicatePool(nn.Module):
+    """AdaptiveAvgPool2d((k, k)) on a 1x1 image, which copies each channel
+    k*k times. torch.onnx cannot export adaptive pooling whose output size
+    does not divide its input size, so AlexNet and VGG on small images (1x1
+    features) use this exact equivalent: a product with a ones[1, 1, k, k]
+    buffer, exported as one Mul."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.register_buffer("ones", torch.ones(1, 1, k, k))
+
+    def forward(self, x):
+        assert x.shape[2:] == (1, 1), "ReplicatePool expects 1x1 features"
+        return x * self.ones
+
+
+def build_torchvision(name, train=False, shape=None):
     """A torchvision net with random weights from torch.manual_seed(0).
 
     With train=True the module is left in training mode and every Dropout has
     p set to 0, so that the training-mode output is deterministic (BatchNorm
-    still normalizes with batch statistics)."""
+    still normalizes with batch statistics); in eval mode BatchNorm's running
+    statistics come from one random batch (calibrate_batchnorm). For the
+    input `shape`, AlexNet's and VGG's adaptive pool becomes a ReplicatePool
+    where the features are 1x1."""
     import torchvision
 
     torch.manual_seed(0)
@@ -239,14 +263,43 @@ def build_torchvision(name, train=False):
     if name == "googlenet":
         kwargs = {"aux_logits": False, "init_weights": True}
     model = getattr(torchvision.models, name)(weights=None, **kwargs)
+    if name in ("alexnet", "vgg11") and shape is not None:
+        with torch.no_grad():
+            feats = model.features(torch.zeros(*shape))
+        k = model.avgpool.output_size
+        k = k[0] if isinstance(k, tuple) else k
+        if feats.shape[2:] == (1, 1) and k != 1:
+            model.avgpool = ReplicatePool(k)
     if train:
         model.train()
         for m in model.modules():
             if isinstance(m, nn.Dropout):
                 m.p = 0.0
     else:
+        calibrate_batchnorm(model, shape or DEFAULT_INPUT[name])
         model.eval()
     return model
+
+
+def calibrate_batchnorm(model, shape):
+    """Sets BatchNorm running statistics from one random batch of 4.
+
+    Freshly initialized statistics (mean 0, var 1) make eval-mode BatchNorm
+    an affine no-op and let MobileNetV2's activations fade to ~1e-9; real
+    statistics make the eval check exercise them."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average: after one batch, its statistics
+    model.train()
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        model(torch.randn(4, *shape[1:], generator=g))
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
 
 
 def export_torchvision(model, shape, path, train=False):
@@ -286,7 +339,7 @@ def main():
             if name not in TORCHVISION:
                 sys.exit(f"error: unknown torchvision net '{name}'")
             shape = parse_shape(args.input_size) if args.input_size else DEFAULT_INPUT[name]
-            model = build_torchvision(name, args.train)
+            model = build_torchvision(name, args.train, shape)
             path = os.path.join(args.output_dir, name + ".onnx")
             export_torchvision(model, shape, path, args.train)
             print(f"{path}: input x: {list(shape)}")
