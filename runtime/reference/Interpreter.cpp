@@ -164,6 +164,19 @@ Status Interpreter::runNode(const Node &n) {
           if (it != syms_.bound.end())
             d = Dim(it->second.first);
         }
+  // Inference indexes inputs by position: check the arity first, as a graph
+  // that skipped the verifier may not match Ops.def.
+  const OpInfo &info = opInfo(n.op);
+  auto count = [](size_t c) { return std::to_string(c); };
+  if (n.inputs.size() < static_cast<size_t>(info.minInputs) ||
+      (info.maxInputs >= 0 && n.inputs.size() > static_cast<size_t>(info.maxInputs)))
+    return Error(n.describe() + ": has " + count(n.inputs.size()) + " inputs");
+  if (n.outputs.size() < static_cast<size_t>(info.minOutputs) ||
+      (info.maxOutputs >= 0 && n.outputs.size() > static_cast<size_t>(info.maxOutputs)))
+    return Error(n.describe() + ": has " + count(n.outputs.size()) + " outputs");
+  for (int i = 0; i < info.minInputs; ++i)
+    if (!n.inputs[i])
+      return Error(n.describe() + ": input " + count(i) + " is required");
   std::vector<Value> vals(n.inputs.size() + n.outputs.size());
   std::vector<const Tensor *> ins;
   for (size_t i = 0; i < n.inputs.size(); ++i) {
@@ -183,8 +196,6 @@ Status Interpreter::runNode(const Node &n) {
     probe.inputs.push_back(&pv);
     ins.push_back(&it->second);
   }
-  if (static_cast<int>(n.outputs.size()) < opInfo(n.op).minOutputs)
-    return Error(n.describe() + ": has too few outputs");
   for (size_t i = 0; i < n.outputs.size(); ++i) {
     Value &pv = vals[n.inputs.size() + i];
     pv.name = n.outputs[i]->name;

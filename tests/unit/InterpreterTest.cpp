@@ -47,8 +47,6 @@ std::vector<int64_t> ints(const Tensor &t) {
   return v;
 }
 
-Dims dims(std::initializer_list<Dim> d) { return Dims(d); }
-
 // A graph under construction plus a runner.
 struct G {
   Graph g;
@@ -722,4 +720,21 @@ TEST(InterpDriver, ParamsFromDataAndInitializers) {
   // A param whose data has the wrong shape is reported by name.
   w->data = F({3}, {1, 2, 3});
   EXPECT_EQ(g.err({{"x", in}}), "param 'w': expected f32[2], got f32[3]");
+}
+
+TEST(InterpDriver, MalformedGraphIsAnErrorNotACrash) {
+  // Nodes added without Builder skip inference and the verifier.
+  G g;
+  Value *x = g.in("x", DType::F32, {Dim(2)});
+  Node *n = g.g.addNode(OpKind::Add, "bad", {x}, {}, {"y"});
+  g.out(n->outputs[0]);
+  EXPECT_EQ(g.err({{"x", F({2}, {1, 2})}}), "node 'bad' (Add): has 1 inputs");
+  // A declared output type that disagrees with the op is caught as well.
+  G h;
+  Value *a = h.in("a", DType::F32, {Dim(2)});
+  Node *m = h.g.addNode(OpKind::Relu, "r", {a}, {}, {"y"});
+  m->outputs[0]->type = {DType::F32, {Dim(3)}};
+  h.out(m->outputs[0]);
+  EXPECT_EQ(h.err({{"a", F({2}, {1, 2})}}),
+            "node 'r' (Relu): output 'y': expected f32[3], got f32[2]");
 }
