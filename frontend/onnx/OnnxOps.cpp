@@ -445,15 +445,23 @@ Status binaryOp(OpCtx &c) {
       return Status::ok();
     }
   DLC_TRY(a, c.in(0));
-  DLC_TRY(b, c.in(1));
-  Value *rhs = b;
-  // Pow's exponent may have another dtype (x ** 2 with an i64 2).
-  if (op == "Pow" && b->type.dtype != a->type.dtype) {
-    DLC_TRY(cast, c.emitTmp(OpKind::Cast, {b},
-                            {{"to", Attr::ofString(std::string(
-                                        dlrt::dtypeName(a->type.dtype)))}},
-                            "exponent"));
-    rhs = cast;
+  // Pow's exponent may have another dtype (x ** 2 with an i64 2): a
+  // constant exponent is converted here, others through a Cast.
+  const Known *kb = c.known(1);
+  Value *rhs = nullptr;
+  if (op == "Pow" && c.type(1).dtype != a->type.dtype && kb && kb->tensor &&
+      !(kb->fromParam && dlrt::isFloat(kb->tensor->dtype()))) {
+    rhs = c.tensorConst(castTensor(*kb->tensor, a->type.dtype), "exponent");
+  } else {
+    DLC_TRY(b, c.in(1));
+    rhs = b;
+    if (op == "Pow" && b->type.dtype != a->type.dtype) {
+      DLC_TRY(cast, c.emitTmp(OpKind::Cast, {b},
+                              {{"to", Attr::ofString(std::string(
+                                          dlrt::dtypeName(a->type.dtype)))}},
+                              "exponent"));
+      rhs = cast;
+    }
   }
   DLC_TRY(y, c.emitOut(binaryKind(op), {a, rhs}, {}));
   (void)y;
@@ -526,8 +534,8 @@ Status eluOp(OpCtx &c) {
 
 // selu(x) = gamma * elu(x, alpha)
 Status seluOp(OpCtx &c) {
-  DLC_TRY(alpha, c.attrFloat("alpha", 1.67326319217681884765625));
-  DLC_TRY(gamma, c.attrFloat("gamma", 1.05070102214813232421875));
+  DLC_TRY(alpha, c.attrFloat("alpha", floatToShortestDouble(1.67326319f)));
+  DLC_TRY(gamma, c.attrFloat("gamma", floatToShortestDouble(1.05070102f)));
   DLC_TRY(x, c.in(0));
   DLC_TRY(e, c.emitTmp(OpKind::Elu, {x}, {{"alpha", Attr::ofFloat(alpha)}}, "elu"));
   Value *g = c.scalarConst(x->type.dtype, gamma, "gamma");
