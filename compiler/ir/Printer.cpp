@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <algorithm>
 #include <sstream>
 
 namespace dlc {
@@ -46,11 +48,18 @@ std::string formatFloat(double v) {
     return "nan";
   if (std::isinf(v))
     return v > 0 ? "inf" : "-inf";
-  char buf[40];
-  for (int prec = 1; prec <= 17; ++prec) {
+  char buf[64];
+  int prec = 1;
+  for (; prec <= 17; ++prec) {
     std::snprintf(buf, sizeof buf, "%.*g", prec, v);
     if (std::strtod(buf, nullptr) == v)
       break;
+  }
+  // Plain notation for everyday magnitudes: 10.0, not 1e+01.
+  double mag = std::fabs(v);
+  if (std::strchr(buf, 'e') && mag >= 1e-5 && mag < 1e16) {
+    int exp10 = static_cast<int>(std::floor(std::log10(mag)));
+    std::snprintf(buf, sizeof buf, "%.*f", std::max(0, prec - 1 - exp10), v);
   }
   std::string s = buf;
   if (s.find_first_of(".en") == std::string::npos)

@@ -178,6 +178,7 @@ public:
         return err("expected '}' at the end of the graph");
       DLC_CHECK(parseStatement());
     }
+    Token closeTok = tok_;
     DLC_CHECK(advance());
     if (isKeyword("blobs"))
       DLC_CHECK(parseBlobs());
@@ -186,7 +187,7 @@ public:
     for (auto &[name, tokPos] : pendingBlobs_)
       return errAt(tokPos, "'" + name + "' refers to a blob that the blobs section lacks");
     if (g_->outputs().empty())
-      return err("graph has no outputs");
+      return errAt(closeTok, "graph has no outputs");
     if (Status s = verifyGraph(*g_); !s)
       return s.error().withContext(file_);
     return std::move(g_);
@@ -224,6 +225,12 @@ private:
   Status expectKeyword(const char *k) {
     if (!isKeyword(k))
       return err(std::string("expected '") + k + "', got " + describeTok());
+    return advance();
+  }
+  // Between list items: ',' or the list's closer.
+  Status expectSeparator(const char *closer) {
+    if (!isPunct(","))
+      return err(std::string("expected ',' or '") + closer + "', got " + describeTok());
     return advance();
   }
   Expected<std::string> parseName(const char *what) {
@@ -284,7 +291,7 @@ private:
     DLC_CHECK(expectPunct("["));
     while (!isPunct("]")) {
       if (!t.dims.empty())
-        DLC_CHECK(expectPunct(","));
+        DLC_CHECK(expectSeparator("]"));
       if (tok_.kind == Tok::Name) {
         t.dims.push_back(Dim(tok_.text));
         DLC_CHECK(advance());
@@ -353,7 +360,7 @@ private:
       DLC_CHECK(advance());
       while (!isPunct(")")) {
         if (!v.init.args.empty())
-          DLC_CHECK(expectPunct(","));
+          DLC_CHECK(expectSeparator(")"));
         DLC_TRY(key, parseName("an argument name"));
         DLC_CHECK(expectPunct("="));
         DLC_TRY(val, parseNumber());
@@ -388,7 +395,7 @@ private:
       DLC_CHECK(advance());
       while (!isPunct("]")) {
         if (!vals.empty())
-          DLC_CHECK(expectPunct(","));
+          DLC_CHECK(expectSeparator("]"));
         DLC_CHECK(one());
         if (vals.size() > (1u << 24))
           return errAt(at, "literal is too long (use npy(...) or a blob)");
@@ -454,7 +461,7 @@ private:
     a.kind = spec.kind;
     while (!isPunct("]")) {
       if (a.ints.size() + a.floats.size() + a.dims.size())
-        DLC_CHECK(expectPunct(","));
+        DLC_CHECK(expectSeparator("]"));
       if (spec.kind == AttrKind::Ints) {
         if (!atInteger())
           return bad();
@@ -571,7 +578,7 @@ private:
     std::vector<Value *> inputs;
     while (!isPunct(")")) {
       if (!inputs.empty())
-        DLC_CHECK(expectPunct(","));
+        DLC_CHECK(expectSeparator(")"));
       Token inTok = tok_;
       DLC_TRY(in, parseName("an input name"));
       if (in == "_" && inTok.kind == Tok::Name) {
@@ -589,7 +596,7 @@ private:
       DLC_CHECK(advance());
       while (!isPunct("}")) {
         if (!attrs.empty())
-          DLC_CHECK(expectPunct(","));
+          DLC_CHECK(expectSeparator("}"));
         Token keyTok = tok_;
         DLC_TRY(key, parseName("an attribute name"));
         const AttrSpec *spec = findAttrSpec(*op, key);
