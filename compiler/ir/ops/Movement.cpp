@@ -88,6 +88,8 @@ Status inferTranspose(Node &n) {
 
 Status inferConcat(Node &n) {
   const TensorType &x = n.inputs[0]->type;
+  if (x.rank() == 0)
+    return Error("inputs must have rank >= 1, got " + x.str());
   DLC_TRY(axis, normalizeAxis(n.getInt("axis"), x.rank()));
   Dims out = x.dims;
   for (size_t k = 1; k < n.inputs.size(); ++k) {
@@ -113,6 +115,8 @@ Status inferConcat(Node &n) {
 
 Status inferSplit(Node &n) {
   const TensorType &x = n.inputs[0]->type;
+  if (x.rank() == 0)
+    return Error("input must have rank >= 1, got " + x.str());
   DLC_TRY(axis, normalizeAxis(n.getInt("axis"), x.rank()));
   if (!x.dims[axis].isStatic())
     return Error("split axis must be static");
@@ -227,6 +231,8 @@ Status inferGather(Node &n) {
   const TensorType &x = n.inputs[0]->type, &idx = n.inputs[1]->type;
   if (idx.dtype != DType::I64 && idx.dtype != DType::I32)
     return Error("indices must be i64 or i32, got " + idx.str());
+  if (x.rank() == 0)
+    return Error("data must have rank >= 1, got " + x.str());
   DLC_TRY(axis, normalizeAxis(n.getInt("axis"), x.rank()));
   Dims out(x.dims.begin(), x.dims.begin() + axis);
   out.insert(out.end(), idx.dims.begin(), idx.dims.end());
