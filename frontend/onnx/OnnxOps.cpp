@@ -1021,6 +1021,8 @@ Status batchNormOp(OpCtx &c) {
     return Status::ok();
   }
   a["training"] = Attr::ofInt(1);
+  // ONNX updates the running variance with the biased batch variance.
+  a["unbiased"] = Attr::ofInt(0);
   std::vector<std::string> names;
   for (size_t i = 0; i < 3; ++i)
     names.push_back(c.hasOutput(i) ? c.outName(i) : "");

@@ -338,7 +338,8 @@ Status runBatchNorm(KernelArgs &a) {
         }
       v = q / count; // biased, for normalizing
       bMean[c] = mu;
-      bVar[c] = q / (count - 1); // unbiased, for the running estimate
+      // The running estimate: unbiased (PyTorch) or biased (ONNX).
+      bVar[c] = q / (n.getInt("unbiased") ? count - 1 : count);
     }
     double inv = 1.0 / std::sqrt(v + eps);
     for (int64_t i = 0; i < N; ++i)
