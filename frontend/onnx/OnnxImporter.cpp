@@ -6,6 +6,8 @@
 // checked before it is used, and every problem is an Error, never a crash.
 #include "frontend/onnx/OnnxInternal.h"
 
+#include <onnx/defs/schema.h>
+
 #include "ir/Verifier.h"
 
 #include <algorithm>
@@ -800,19 +802,6 @@ Expected<std::unique_ptr<Graph>> Importer::run(const onnx::ModelProto &m) {
   if (!gp.name().empty())
     g_->name = gp.name();
 
-  // The default domain's opset decides per-op behaviour.
-  int64_t opset = -1;
-  for (const auto &imp : m.opset_import())
-    if (isDefaultDomain(imp.domain()))
-      opset = imp.version();
-  if (opset < 0)
-    return Error(fileError("the model imports no opset of the default domain"));
-  if (opset > 17)
-    return Error(fileError("opset " + std::to_string(opset) +
-                           " is newer than the supported 17"));
-  if (opset < 7)
-    return Error(fileError("opset " + std::to_string(opset) +
-                           " is older than the supported 7"));
 
   // All unsupported ops at once, in order of first appearance.
   {
@@ -843,6 +832,39 @@ Expected<std::unique_ptr<Graph>> Importer::run(const onnx::ModelProto &m) {
       }
       return Error(fileError(msg));
     }
+  }
+
+  // The default domain's opset decides per-op behaviour.
+  int64_t opset = -1;
+  for (const auto &imp : m.opset_import())
+    if (isDefaultDomain(imp.domain()))
+      opset = imp.version();
+  if (opset < 0)
+    return Error(fileError("the model imports no opset of the default domain"));
+  if (opset > 17)
+    return Error(fileError("opset " + std::to_string(opset) +
+                           " is newer than the supported 17"));
+  if (opset < 7) {
+    // An older model is fine when each of its ops is defined at its opset
+    // exactly as at opset 7 (ONNX's schema registry says which definition is
+    // in force); it then imports with opset 7's semantics.
+    std::vector<std::string> changed;
+    for (const auto &n : gp.node()) {
+      auto *old = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset), "");
+      auto *v7 = onnx::OpSchemaRegistry::Schema(n.op_type(), 7, "");
+      if (!old || !v7 || old->since_version() != v7->since_version())
+        if (std::find(changed.begin(), changed.end(), n.op_type()) == changed.end())
+          changed.push_back(n.op_type());
+    }
+    if (!changed.empty()) {
+      std::string list;
+      for (const auto &c : changed)
+        list += (list.empty() ? "" : ", ") + c;
+      return Error(fileError("opset " + std::to_string(opset) +
+                             " is older than the supported 7, and these ops changed "
+                             "since: " + list));
+    }
+    opset = 7;
   }
 
   std::vector<const onnx::NodeProto *> order;

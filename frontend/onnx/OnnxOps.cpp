@@ -610,6 +610,26 @@ Status clipOp(OpCtx &c) {
     DLC_TRY(mx, c.attrFloat("max", INFINITY));
     lo = mn, hi = mx;
   } else {
+    // Bounds known only at run time: clip(x) = min(max(x, lo), hi).
+    bool runtimeBounds = (c.has(1) && !c.known(1)) || (c.has(2) && !c.known(2));
+    if (runtimeBounds) {
+      DLC_TRY(y, c.in(0));
+      for (size_t i = 1; i <= 2; ++i) {
+        if (!c.has(i))
+          continue;
+        DLC_TRY(bound, c.in(i));
+        if (bound->type.rank() != 0)
+          return c.error(std::string(i == 1 ? "min" : "max") + " must be a scalar");
+        OpKind op = i == 1 ? OpKind::Max : OpKind::Min;
+        bool last = i == 2 || !c.has(2);
+        auto v = last ? c.emitOut(op, {y, bound}, {})
+                      : c.emitTmp(op, {y, bound}, {}, "lower");
+        if (!v)
+          return v.takeError();
+        y = *v;
+      }
+      return Status::ok();
+    }
     if (c.has(1)) {
       DLC_TRY(t, c.constTensor(1, "min"));
       if (t.numel() != 1)
@@ -1041,17 +1061,18 @@ Status dropoutOp(OpCtx &c) {
     DLC_TRY(r, c.attrFloat("ratio", 0.5));
     ratio = r;
   } else {
-    if (c.has(1)) {
-      DLC_TRY(t, c.constTensor(1, "ratio"));
-      if (t.numel() != 1)
-        return c.error("ratio must be a scalar");
-      ratio = attrValue(t, 0);
-    }
     if (c.has(2)) {
       DLC_TRY(t, c.constTensor(2, "training_mode"));
       if (t.numel() != 1)
         return c.error("training_mode must be a scalar");
       training = readInt(t, 0) != 0;
+    }
+    // Outside training the ratio does not matter, so it may be a run-time value.
+    if (c.has(1) && (training || c.known(1))) {
+      DLC_TRY(t, c.constTensor(1, "ratio"));
+      if (t.numel() != 1)
+        return c.error("ratio must be a scalar");
+      ratio = attrValue(t, 0);
     }
   }
   DLC_TRY(seed, c.attrInt("seed", 0));

@@ -75,14 +75,6 @@ struct ModelBuilder {
   std::string bytes() const { return m.SerializeAsString(); }
 };
 
-void attrInts(onnx::NodeProto &n, const std::string &name,
-              const std::vector<int64_t> &v) {
-  auto *a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v)
-    a->add_ints(x);
-}
 
 void attrFloat(onnx::NodeProto &n, const std::string &name, float v) {
   auto *a = n.add_attribute();
@@ -333,12 +325,36 @@ TEST(OnnxImporter, OpsetTooNewOrOld) {
   b.output("y");
   EXPECT_EQ(errorOf(import(b)),
             "model.onnx: opset 18 is newer than the supported 17");
+  // Add changed at opset 7 (numpy broadcasting): an opset-6 Add is refused.
   ModelBuilder c(6);
   c.input("x", onnx::TensorProto::FLOAT, {"1"});
-  c.node("Relu", {"x"}, {"y"});
+  c.node("Relu", {"x"}, {"r"});
+  c.node("Add", {"r", "x"}, {"y"});
   c.output("y");
-  EXPECT_EQ(errorOf(import(c)),
-            "model.onnx: opset 6 is older than the supported 7");
+  EXPECT_EQ(errorOf(import(c)), "model.onnx: opset 6 is older than the supported 7, "
+                                "and these ops changed since: Add");
+  // Relu's definition at opset 6 is the one in force at 7: accepted.
+  ModelBuilder d(6);
+  d.input("x", onnx::TensorProto::FLOAT, {"1"});
+  d.node("Relu", {"x"}, {"y"});
+  d.output("y");
+  EXPECT_TRUE(bool(import(d)));
+}
+
+TEST(OnnxImporter, ClipWithRuntimeBoundsLowersToMaxMin) {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {"N", "3"});
+  b.input("lo", onnx::TensorProto::FLOAT, {});
+  b.input("hi", onnx::TensorProto::FLOAT, {});
+  b.node("Clip", {"x", "lo", "hi"}, {"y"});
+  b.output("y");
+  auto g = import(b);
+  ASSERT_TRUE(bool(g)) << g.error().message();
+  const auto &nodes = (*g)->nodes();
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0]->op, OpKind::Max);
+  EXPECT_EQ(nodes[1]->op, OpKind::Min);
+  EXPECT_EQ(nodes[1]->outputs[0]->type.str(), "f32[N, 3]");
 }
 
 TEST(OnnxImporter, UnsupportedOpsListedAtOnce) {
