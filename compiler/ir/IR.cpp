@@ -173,6 +173,14 @@ Value *Graph::addParam(const std::string &name, TensorType type) {
   return v;
 }
 
+Value *Graph::addState(const std::string &name, TensorType type) {
+  Value *v = newValue(name, ValueKind::State);
+  v->type = std::move(type);
+  v->trainable = false;
+  states_.push_back(v);
+  return v;
+}
+
 Value *Graph::addConst(const std::string &name, Tensor data) {
   Value *v = newValue(name, ValueKind::Const);
   v->type = TensorType::of(data.dtype(), data.shape());
@@ -203,6 +211,10 @@ Node *Graph::addNode(OpKind op, const std::string &nodeName,
 
 void Graph::addOutput(const std::string &name, Value *v) {
   outputs_.emplace_back(name, v);
+}
+
+void Graph::addUpdate(Value *target, Value *value) {
+  updates_.emplace_back(target, value);
 }
 
 Value *Graph::lookup(const std::string &name) const {
@@ -238,6 +250,9 @@ void Graph::replaceAllUses(Value *from, Value *to) {
   for (auto &o : outputs_)
     if (o.second == from)
       o.second = to;
+  for (auto &u : updates_)
+    if (u.second == from)
+      u.second = to;
 }
 
 std::map<const Value *, int> Graph::useCounts() const {
@@ -248,6 +263,8 @@ std::map<const Value *, int> Graph::useCounts() const {
         ++uses[in];
   for (auto &o : outputs_)
     ++uses[o.second];
+  for (auto &u : updates_)
+    ++uses[u.second];
   return uses;
 }
 
@@ -256,7 +273,7 @@ void Graph::removeValue(Value *v) {
   auto drop = [v](std::vector<Value *> &list) {
     list.erase(std::remove(list.begin(), list.end(), v), list.end());
   };
-  drop(inputs_), drop(params_), drop(consts_);
+  drop(inputs_), drop(params_), drop(states_), drop(consts_);
   values_.erase(std::remove_if(values_.begin(), values_.end(),
                                [v](auto &p) { return p.get() == v; }),
                 values_.end());
@@ -268,6 +285,9 @@ bool Graph::removeDeadCode() {
   for (auto &o : outputs_)
     if (o.second->producer)
       work.push_back(o.second->producer);
+  for (auto &u : updates_)
+    if (u.second->producer)
+      work.push_back(u.second->producer);
   while (!work.empty()) {
     const Node *n = work.back();
     work.pop_back();

@@ -2,8 +2,11 @@
 //
 // A Graph is a DAG of Nodes in topological order. A Value is defined exactly
 // once: as a graph input, a parameter (trainable or frozen; values from an
-// initializer spec, literal data or an external file), a constant, or a result
-// of a node. Types are a dtype plus dims; a dim is static or a symbol (a batch
+// initializer spec, literal data or an external file), a state (values the
+// model keeps between runs that are not learned: BatchNorm running statistics,
+// optimizer moments), a constant, or a result of a node. A graph that trains
+// ends with updates: `update w = w.next` writes a result back into a parameter
+// or state once the run is over, so every update reads the old values. Types are a dtype plus dims; a dim is static or a symbol (a batch
 // "N"). Shapes follow numpy broadcasting; tensors are row-major; images NCHW.
 #pragma once
 
@@ -107,7 +110,7 @@ struct InitSpec {
 
 class Node;
 
-enum class ValueKind { Input, Param, Const, Result };
+enum class ValueKind { Input, Param, State, Const, Result };
 
 class Value {
 public:
@@ -117,13 +120,16 @@ public:
   Node *producer = nullptr; // for results
   int resultIndex = 0;
 
-  // Params and constants.
+  // Params, states and constants.
   std::optional<Tensor> data;
-  InitSpec init;       // params without literal data
+  InitSpec init;       // params and states without literal data
   std::string dataRef; // "w.npy": data was loaded from this file
   bool trainable = true;
 
   bool isParam() const { return kind == ValueKind::Param; }
+  bool isState() const { return kind == ValueKind::State; }
+  // Params and states: values that live across runs.
+  bool isPersistent() const { return isParam() || isState(); }
   bool isConst() const { return kind == ValueKind::Const; }
 };
 
@@ -161,6 +167,7 @@ public:
 
   Value *addInput(const std::string &name, TensorType type);
   Value *addParam(const std::string &name, TensorType type);
+  Value *addState(const std::string &name, TensorType type);
   Value *addConst(const std::string &name, Tensor data);
   // Appends a node whose outputs get the given names (made unique) and no type
   // yet. Use Builder (ir/Builder.h) to add nodes with inferred types.
@@ -168,10 +175,16 @@ public:
                 std::vector<Value *> inputs, std::map<std::string, Attr> attrs,
                 const std::vector<std::string> &outputNames);
   void addOutput(const std::string &name, Value *v);
+  // After a run, `target` (a param or state) takes the value of `value`.
+  void addUpdate(Value *target, Value *value);
 
   const std::vector<Value *> &inputs() const { return inputs_; }
   const std::vector<Value *> &params() const { return params_; }
+  const std::vector<Value *> &states() const { return states_; }
   const std::vector<Value *> &consts() const { return consts_; }
+  const std::vector<std::pair<Value *, Value *>> &updates() const {
+    return updates_;
+  }
   const std::vector<std::pair<std::string, Value *>> &outputs() const {
     return outputs_;
   }
@@ -186,16 +199,17 @@ public:
   std::string uniqueName(const std::string &base) const;
   std::string uniqueNodeName(const std::string &base) const;
 
-  // Replaces every use of `from` (node inputs and graph outputs) by `to`.
+  // Replaces every use of `from` (node inputs, graph outputs, update values)
+  // by `to`.
   void replaceAllUses(Value *from, Value *to);
-  // Removes nodes none of whose outputs are used (transitively) and unused
-  // constants; keeps inputs and params. Returns whether anything was removed.
+  // Removes nodes none of whose outputs reach a graph output or an update,
+  // and unused constants; keeps inputs, params and states. Returns whether anything was removed.
   bool removeDeadCode();
   // Reorders nodes topologically (stable). Fails on a cycle, naming a node on it.
   Status topoSort();
   // Removes values that nothing defines or uses any more (after rewrites).
   void removeValue(Value *v);
-  // Number of uses of each value by nodes and graph outputs.
+  // Number of uses of each value by nodes, graph outputs and updates.
   std::map<const Value *, int> useCounts() const;
 
 private:
@@ -204,8 +218,9 @@ private:
   std::map<std::string, Value *> byName_;
   std::map<std::string, Node *> nodeByName_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::vector<Value *> inputs_, params_, consts_;
+  std::vector<Value *> inputs_, params_, states_, consts_;
   std::vector<std::pair<std::string, Value *>> outputs_;
+  std::vector<std::pair<Value *, Value *>> updates_; // (target, new value)
 };
 
 } // namespace dlc

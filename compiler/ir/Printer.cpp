@@ -16,8 +16,8 @@ bool isBareName(const std::string &s) {
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'))
       return false;
-  static const char *keywords[] = {"graph", "input", "param", "const",
-                                   "output", "blobs", "frozen", "_"};
+  static const char *keywords[] = {"graph",  "input",  "param", "state", "const",
+                                   "output", "update", "blobs", "frozen", "_"};
   for (const char *k : keywords)
     if (s == k)
       return false;
@@ -174,6 +174,11 @@ struct DlgPrinter {
       data(*v);
       os << "\n";
     }
+    for (const Value *v : g.states()) {
+      os << "  state " << quoteName(v->name) << ": " << v->type.str();
+      data(*v);
+      os << "\n";
+    }
     for (const Value *v : g.consts()) {
       os << "  const " << quoteName(v->name) << ": " << v->type.str();
       data(*v);
@@ -209,6 +214,9 @@ struct DlgPrinter {
         os << " = " << quoteName(v->name);
       os << "\n";
     }
+    for (const auto &[target, v] : g.updates())
+      os << "  update " << quoteName(target->name) << " = " << quoteName(v->name)
+         << "\n";
     os << "}\n";
     if (!blobs.empty() && !opts.elideWeights) {
       os << "blobs {\n";
@@ -248,6 +256,8 @@ std::string printDot(const Graph &g) {
   for (const Value *v : g.inputs())
     valueNode(v);
   for (const Value *v : g.params())
+    valueNode(v);
+  for (const Value *v : g.states())
     valueNode(v);
   for (const Value *v : g.consts())
     valueNode(v);

@@ -8,11 +8,13 @@
 //     param w: f32[6, 1, 5, 5] = he_normal(seed=1)
 //     param b: f32[6] frozen = [0.1, 0, 0, 0, 0, 0]
 //     param e: f32[10, 84] = npy("fc3_w.npy")  # relative to the .dlg file
+//     state m: f32[6] = zeros                 # kept across runs, not learned
 //     const c: f32[] = 0.5
 //     c1: f32[N, 6, 28, 28] = Conv(x, w, b) {pads=[2, 2, 2, 2]}
 //     s1, s2 = Split(c1) {axis=1} @split1    # @: node name, if not the
 //                                             # first output's name
 //     output logits = c1
+//     update w = w.next                       # after the run, w takes w.next
 //   }
 //   blobs {                                   # tensors over 16 elements,
 //     w = <0000803f...>                       # raw little-endian bytes, hex

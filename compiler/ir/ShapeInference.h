@@ -32,6 +32,8 @@ DLC_FAMILY(ConvTranspose) DLC_FAMILY(Dropout) DLC_FAMILY(Softmax)
 DLC_FAMILY(MatMul) DLC_FAMILY(ArgReduce) DLC_FAMILY(Reduce) DLC_FAMILY(Concat)
 DLC_FAMILY(Expand) DLC_FAMILY(Gather) DLC_FAMILY(Pad) DLC_FAMILY(Reshape)
 DLC_FAMILY(Slice) DLC_FAMILY(Split) DLC_FAMILY(Tile) DLC_FAMILY(Transpose)
+DLC_FAMILY(PoolGrad) DLC_FAMILY(BatchNormGrad) DLC_FAMILY(ConvGradWeight)
+DLC_FAMILY(GatherGrad) DLC_FAMILY(PadGrad)
 #undef DLC_FAMILY
 
 } // namespace dlc

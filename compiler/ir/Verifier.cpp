@@ -67,6 +67,10 @@ Status verifyGraph(const Graph &g) {
     DLC_CHECK(define(v));
     DLC_CHECK(verifyData(*v));
   }
+  for (const Value *v : g.states()) {
+    DLC_CHECK(define(v));
+    DLC_CHECK(verifyData(*v));
+  }
   for (const Value *v : g.consts()) {
     DLC_CHECK(define(v));
     DLC_CHECK(verifyData(*v));
@@ -112,6 +116,18 @@ Status verifyGraph(const Graph &g) {
       return Error("output '" + name + "' refers to an undefined value");
     if (!outNames.insert(name).second)
       return Error("output name '" + name + "' is used more than once");
+  }
+  std::set<const Value *> updated;
+  for (const auto &[target, v] : g.updates()) {
+    if (!target->isPersistent() || !defined.count(target))
+      return Error("update target '" + target->name + "' is not a param or state");
+    if (!defined.count(v))
+      return Error("update of '" + target->name + "' refers to an undefined value");
+    if (v->type != target->type)
+      return Error("update of '" + target->name + "' (" + target->type.str() +
+                   ") with '" + v->name + "' of type " + v->type.str());
+    if (!updated.insert(target).second)
+      return Error("'" + target->name + "' is updated more than once");
   }
   return Status::ok();
 }

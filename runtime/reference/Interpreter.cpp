@@ -125,18 +125,21 @@ Status Interpreter::bindInputs(const std::map<std::string, Tensor> &inputs) {
 }
 
 Status Interpreter::bindData() {
-  for (const Value *v : g_.params()) {
+  std::vector<const Value *> persistent(g_.params().begin(), g_.params().end());
+  persistent.insert(persistent.end(), g_.states().begin(), g_.states().end());
+  for (const Value *v : persistent) {
     Tensor t;
     if (v->data) {
       t = *v->data;
     } else {
       auto m = materializeParam(*v);
       if (!m)
-        return m.takeError().withContext("param '" + v->name + "'");
+        return m.takeError();
       t = std::move(*m);
     }
     DLC_CHECK(matchType(v->type, t.dtype(), t.shape(),
-                        "param '" + v->name + "'", syms_));
+                        (v->isParam() ? "param '" : "state '") + v->name + "'",
+                        syms_));
     env_[v] = std::move(t);
   }
   for (const Value *v : g_.consts()) {
@@ -235,8 +238,10 @@ Expected<InterpretResult> Interpreter::run(
     for (const Value *in : n->inputs)
       if (in)
         ++usesLeft_[in];
-  // Graph outputs hold their values to the end.
+  // Graph outputs and update values hold their values to the end.
   for (const auto &[name, v] : g_.outputs())
+    usesLeft_[v] += 1 << 30;
+  for (const auto &[target, v] : g_.updates())
     usesLeft_[v] += 1 << 30;
   for (const auto &n : g_.nodes())
     DLC_CHECK(runNode(*n));
@@ -250,10 +255,25 @@ Expected<InterpretResult> Interpreter::run(
     r.outputs.push_back(v->kind == ValueKind::Result ? it->second
                                                      : it->second.clone());
   }
+  for (const auto &[target, v] : g_.updates()) {
+    auto it = env_.find(v);
+    if (it == env_.end())
+      return Error("update of '" + target->name + "' has no value");
+    r.updates[target->name] =
+        v->kind == ValueKind::Result ? it->second : it->second.clone();
+  }
   return r;
 }
 
 } // namespace
+
+void applyUpdates(Graph &g, const InterpretResult &r) {
+  for (const auto &[name, t] : r.updates)
+    if (Value *v = g.lookup(name)) {
+      v->data = t;
+      v->dataRef.clear(); // no longer the file's values
+    }
+}
 
 Expected<InterpretResult> interpret(const Graph &g,
                                     const std::map<std::string, Tensor> &inputs) {

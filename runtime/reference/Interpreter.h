@@ -21,12 +21,18 @@ namespace dlc {
 
 struct InterpretResult {
   std::vector<Tensor> outputs; // in graph output order
+  // The graph's updates: new values of params and states, by name.
+  std::map<std::string, Tensor> updates;
 };
+
+// Writes a run's updates into the graph's params and states, so the next run
+// (the next training step) starts from them.
+void applyUpdates(Graph &g, const InterpretResult &r);
 
 // Runs `g` on `inputs` (by graph input name; every input is required, dtype
 // and shape must match the declared type with symbolic dims bound
-// consistently). Params and constants take their data, or are materialized
-// from their initializer spec. Errors name the node and op.
+// consistently). Params, states and constants take their data, or are
+// materialized from their initializer spec. Errors name the node and op.
 Expected<InterpretResult> interpret(const Graph &g,
                                     const std::map<std::string, Tensor> &inputs);
 
