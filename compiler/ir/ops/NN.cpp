@@ -173,6 +173,9 @@ Status inferDropout(Node &n) {
   double r = n.getFloat("ratio");
   if (!(r >= 0 && r < 1))
     return Error("ratio must be in [0, 1)");
+  if (n.hasInput(1) && (n.inputs[1]->type.dtype != DType::I64 ||
+                        n.inputs[1]->type.rank() != 0))
+    return Error("step must be an i64 scalar, got " + n.inputs[1]->type.str());
   n.outputs[0]->type = n.inputs[0]->type;
   if (n.outputs.size() > 1)
     n.outputs[1]->type = {DType::Bool, n.inputs[0]->type.dims};
