@@ -1,5 +1,5 @@
 // What a gradient rule sees and uses: the forward node, the adjoints of its
-// outputs, and a small vocabulary of core ops to write the backward math in.
+// outputs, and the Emitter's vocabulary of core ops to write the math in.
 //
 // A rule reads dy(i) (dL/d output i; null when no gradient reaches that
 // output) and calls setGrad(i, v) with dL/d input i for each input that
@@ -9,18 +9,16 @@
 // bug with the node it came from.
 #pragma once
 
-#include "ir/Builder.h"
-
-#include <optional>
+#include "ir/Emitter.h"
 
 namespace dlc {
 
-class GradContext {
+class GradContext : public Emitter {
 public:
   GradContext(Graph &g, const Node &n, std::vector<Value *> dys,
               std::vector<bool> needs);
   // For emitting outside any rule (the loss seed, sums of adjoints).
-  GradContext(Graph &g, std::string base) : g_(g), base_(std::move(base)) {}
+  GradContext(Graph &g, std::string base) : Emitter(g, std::move(base)) {}
 
   const Node &node() const { return *n_; }
   Value *x(size_t i) const { return n_->inputs[i]; }
@@ -29,40 +27,18 @@ public:
   bool needs(size_t i) const { return i < needs_.size() && needs_[i]; }
   void setGrad(size_t i, Value *g);
   Value *grad(size_t i) const { return grads_[i]; }
-  // A rule that needs an extra forward output (Dropout's mask) asks for it.
-  Graph &graph() { return g_; }
-
-  // --- emission: each returns the new value (null once an error latched) ---
-  Value *op(OpKind op, std::vector<Value *> ins, std::map<std::string, Attr> attrs = {});
-  std::vector<Value *> opMulti(OpKind op, std::vector<Value *> ins,
-                               std::map<std::string, Attr> attrs, size_t outputs);
-  Value *add(Value *a, Value *b) { return op(OpKind::Add, {a, b}); }
-  Value *sub(Value *a, Value *b) { return op(OpKind::Sub, {a, b}); }
-  Value *mul(Value *a, Value *b) { return op(OpKind::Mul, {a, b}); }
-  Value *div(Value *a, Value *b) { return op(OpKind::Div, {a, b}); }
-  Value *neg(Value *a) { return op(OpKind::Neg, {a}); }
-  Value *where(Value *c, Value *a, Value *b) { return op(OpKind::Where, {c, a, b}); }
-  // A scalar constant of `like`'s dtype.
-  Value *scalar(double v, const Value *like);
-  // Zeros with `like`'s type (symbolic dims expand at run time).
-  Value *zerosLike(const Value *like);
-  Value *reshape(Value *v, const Dims &dims);
-  // Sums `g` over the axes numpy broadcasting added or stretched, so the
-  // result has exactly type `t` (the inverse of broadcasting `t` to g).
-  Value *sumTo(Value *g, const TensorType &t);
-  // Broadcasts `g` (a reduction's result with keepdims=1) back to `t`.
-  Value *expandTo(Value *g, const TensorType &t);
-
-  std::optional<Error> takeError() { return std::move(err_); }
+  // A rule that cannot proceed (our bug, or a graph the pipeline should
+  // have prepared) latches an error.
+  void fail(const std::string &message) {
+    if (!err_)
+      err_ = Error(message);
+  }
 
 private:
-  Graph &g_;
   const Node *n_ = nullptr;
   std::vector<Value *> dys_;
   std::vector<bool> needs_;
   std::vector<Value *> grads_;
-  std::optional<Error> err_;
-  std::string base_; // name prefix of emitted values
 };
 
 // A gradient rule: one per differentiable op (GradRules.def).
