@@ -495,7 +495,8 @@ private:
 
   Status parseStatement() {
     Token at = tok_;
-    if (isKeyword("input") || isKeyword("param") || isKeyword("const")) {
+    if (isKeyword("input") || isKeyword("param") || isKeyword("state") ||
+        isKeyword("const")) {
       std::string kw = tok_.text;
       DLC_CHECK(advance());
       Token nameTok = tok_;
@@ -507,8 +508,9 @@ private:
         g_->addInput(name, type);
         return Status::ok();
       }
-      Value *v = kw == "param" ? g_->addParam(name, type)
-                               : g_->addConst(name, Tensor(type.dtype, {}));
+      Value *v = kw == "param"   ? g_->addParam(name, type)
+                 : kw == "state" ? g_->addState(name, type)
+                                 : g_->addConst(name, Tensor(type.dtype, {}));
       if (kw == "const")
         v->data.reset(), v->type = type;
       if (kw == "param" && isKeyword("frozen")) {
@@ -516,7 +518,28 @@ private:
         DLC_CHECK(advance());
       }
       DLC_CHECK(expectPunct("="));
-      return parseData(*v, kw == "param");
+      return parseData(*v, kw != "const");
+    }
+    if (isKeyword("update")) {
+      DLC_CHECK(advance());
+      Token targetTok = tok_;
+      DLC_TRY(target, parseName("a param or state name"));
+      DLC_CHECK(expectPunct("="));
+      Token valTok = tok_;
+      DLC_TRY(valueName, parseName("a value name"));
+      Value *t = g_->lookup(target), *v = g_->lookup(valueName);
+      if (!t || !t->isPersistent())
+        return errAt(targetTok, "update target '" + target + "' is not a param or state");
+      if (!v)
+        return errAt(valTok, "use of undefined value '" + valueName + "'");
+      if (v->type != t->type)
+        return errAt(valTok, "update of '" + target + "' (" + t->type.str() +
+                                 ") with '" + valueName + "' of type " + v->type.str());
+      for (auto &u : g_->updates())
+        if (u.first == t)
+          return errAt(targetTok, "'" + target + "' is updated more than once");
+      g_->addUpdate(t, v);
+      return Status::ok();
     }
     if (isKeyword("output")) {
       DLC_CHECK(advance());
