@@ -10,8 +10,6 @@ namespace dlc::ref {
 DLC_TODO(PoolGrad)
 DLC_TODO(BatchNormGrad)
 DLC_TODO(ConvGradWeight)
-DLC_TODO(GatherGrad)
-DLC_TODO(PadGrad)
 #undef DLC_TODO
 
 } // namespace dlc::ref
