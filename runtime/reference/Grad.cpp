@@ -7,9 +7,6 @@ namespace dlc::ref {
   Status run##F(KernelArgs &a) {                                               \
     return Error(a.node.describe() + ": no reference kernel yet");             \
   }
-DLC_TODO(PoolGrad)
-DLC_TODO(BatchNormGrad)
-DLC_TODO(ConvGradWeight)
 #undef DLC_TODO
 
 } // namespace dlc::ref

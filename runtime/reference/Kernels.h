@@ -17,6 +17,7 @@
 
 #include "ir/IR.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -103,6 +104,39 @@ void forEachIndex(const Shape &out, const std::vector<Shape> &strides, F f) {
     }
   }
 }
+
+// Geometry of a windowed op (Conv, ConvTranspose, pooling and their
+// gradients), padded to 3 spatial axes: missing leading axes have extent 1,
+// kernel 1, stride 1, dilation 1 and no padding. Output position o of axis i
+// reads input positions o * s[i] - pb[i] + k * d[i] for taps k < k[i].
+struct Window3 {
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+};
+// From the node's strides, dilations and pads (defaults where the op has no
+// such attribute or it is empty) and the concrete shapes (NN.cpp).
+Expected<Window3> window3(const Node &n, const Shape &in, const Shape &out,
+                          const std::vector<int64_t> &kernel);
+
+// Kernel taps [lo, hi) whose input position base + k*d lies in [0, in).
+inline void tapRange(int64_t base, int64_t d, int64_t k, int64_t in,
+                     int64_t &lo, int64_t &hi) {
+  lo = base >= 0 ? 0 : (-base + d - 1) / d;
+  hi = in - base > 0 ? std::min(k, (in - base + d - 1) / d) : 0;
+  if (hi < lo)
+    hi = lo;
+}
+
+// The divisor of an AveragePool window starting at `base` with real taps
+// [lo, hi) per axis: the real elements, or with count_include_pad the
+// positions inside the padded input (PyTorch: not the overhang a ceil_mode
+// window has past the end padding).
+int64_t avgPoolCount(const Window3 &w, const int64_t base[3],
+                     const int64_t lo[3], const int64_t hi[3], bool countPad);
+
+// Batch statistics of channel c of an [N, C, inner] tensor (BatchNorm and its
+// gradient): the mean and the sum of squared deviations from it.
+void channelMoments(const std::vector<double> &x, int64_t N, int64_t C,
+                    int64_t inner, int64_t c, double &mean, double &sqDev);
 
 // Unsigned-storage type of a dtype's width, for kernels that only move bytes.
 template <size_t Bytes> struct RawOf;

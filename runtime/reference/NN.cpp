@@ -26,11 +26,6 @@ inline int64_t mac(int64_t acc, int64_t x, int64_t w) {
   return wrapAdd(acc, wrapMul(x, w));
 }
 
-// Geometry of a windowed op, padded to 3 spatial axes.
-struct Window3 {
-  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
-};
-
 std::vector<int64_t> intsOr(const Node &n, const char *name, size_t len,
                             int64_t dflt) {
   std::vector<int64_t> v;
@@ -40,6 +35,8 @@ std::vector<int64_t> intsOr(const Node &n, const char *name, size_t len,
     v.assign(len, dflt);
   return v;
 }
+
+} // namespace
 
 Expected<Window3> window3(const Node &n, const Shape &in, const Shape &out,
                           const std::vector<int64_t> &kernel) {
@@ -65,14 +62,21 @@ Expected<Window3> window3(const Node &n, const Shape &in, const Shape &out,
   return w;
 }
 
-// Kernel taps [lo, hi) whose input position base + k*d lies in [0, in).
-inline void tapRange(int64_t base, int64_t d, int64_t k, int64_t in,
-                     int64_t &lo, int64_t &hi) {
-  lo = base >= 0 ? 0 : (-base + d - 1) / d;
-  hi = in - base > 0 ? std::min(k, (in - base + d - 1) / d) : 0;
-  if (hi < lo)
-    hi = lo;
+int64_t avgPoolCount(const Window3 &w, const int64_t base[3],
+                     const int64_t lo[3], const int64_t hi[3], bool countPad) {
+  int64_t count = 1;
+  for (int i = 0; i < 3; ++i) {
+    if (countPad) {
+      int64_t end = std::min(base[i] + (w.k[i] - 1) * w.d[i] + 1, w.in[i] + w.pe[i]);
+      count *= end - base[i];
+    } else {
+      count *= hi[i] - lo[i];
+    }
+  }
+  return count;
 }
+
+namespace {
 
 template <typename E>
 void conv(const Tensor &xt, const Tensor &wt, const Tensor *bt, Tensor &yt,
@@ -268,16 +272,7 @@ void pool(const Tensor &xt, Tensor &yt, const Window3 &w, bool isMax,
               out = nan ? E(NAN) : m;
             continue;
           }
-          int64_t count = 1;
-          for (int i = 0; i < 3; ++i) {
-            if (countPad) {
-              int64_t end = std::min(base[i] + (w.k[i] - 1) * w.d[i] + 1,
-                                     w.in[i] + w.pe[i]);
-              count *= end - base[i];
-            } else {
-              count *= hi[i] - lo[i];
-            }
-          }
+          int64_t count = avgPoolCount(w, base, lo, hi, countPad);
           out = static_cast<E>(sum / static_cast<double>(count));
         }
   }
@@ -304,6 +299,22 @@ Status runPool(KernelArgs &a) {
   return Status::ok();
 }
 
+void channelMoments(const std::vector<double> &x, int64_t N, int64_t C,
+                    int64_t inner, int64_t c, double &mean, double &sqDev) {
+  // Two passes: the mean, then the squared deviations from it.
+  double s = 0;
+  for (int64_t i = 0; i < N; ++i)
+    for (int64_t j = 0; j < inner; ++j)
+      s += x[(i * C + c) * inner + j];
+  mean = s / static_cast<double>(N * inner);
+  sqDev = 0;
+  for (int64_t i = 0; i < N; ++i)
+    for (int64_t j = 0; j < inner; ++j) {
+      double dlt = x[(i * C + c) * inner + j] - mean;
+      sqDev += dlt * dlt;
+    }
+}
+
 Status runBatchNorm(KernelArgs &a) {
   const Node &n = a.node;
   const Tensor &xt = a.in(0);
@@ -324,18 +335,8 @@ Status runBatchNorm(KernelArgs &a) {
   for (int64_t c = 0; c < C; ++c) {
     double mu = mean[c], v = var[c];
     if (training) {
-      // Two passes: the mean, then the squared deviations from it.
-      double s = 0;
-      for (int64_t i = 0; i < N; ++i)
-        for (int64_t j = 0; j < inner; ++j)
-          s += x[(i * C + c) * inner + j];
-      mu = s / count;
-      double q = 0;
-      for (int64_t i = 0; i < N; ++i)
-        for (int64_t j = 0; j < inner; ++j) {
-          double dlt = x[(i * C + c) * inner + j] - mu;
-          q += dlt * dlt;
-        }
+      double q;
+      channelMoments(x, N, C, inner, c, mu, q);
       v = q / count; // biased, for normalizing
       bMean[c] = mu;
       // The running estimate: unbiased (PyTorch) or biased (ONNX).
@@ -366,15 +367,24 @@ Status runBatchNorm(KernelArgs &a) {
   return Status::ok();
 }
 
-// The dropout generator: splitmix64 of (seed, element index), so a mask
-// depends only on the seed and the position and is the same on every run
-// and machine.
-static double dropoutUniform(uint64_t seed, uint64_t i) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + (i + 1) * 0xBF58476D1CE4E5B9ull;
+// The splitmix64 finalizer: a bijection that scatters nearby inputs.
+static uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  return z ^ (z >> 31);
+}
+
+// The dropout generator: splitmix64 of (seed, element index), so a mask
+// depends only on the seed and the position and is the same on every run
+// and machine. With a step input the seed is first mixed with the step, so
+// each training step draws its own mask (and a step's mask is reproducible).
+static double dropoutUniform(uint64_t seed, uint64_t i) {
+  uint64_t z = mix64(seed * 0x9E3779B97F4A7C15ull + (i + 1) * 0xBF58476D1CE4E5B9ull);
   return static_cast<double>(z >> 11) * 0x1.0p-53; // [0, 1)
+}
+
+static uint64_t dropoutSeed(uint64_t seed, uint64_t step) {
+  return mix64(seed ^ mix64((step + 1) * 0x9E3779B97F4A7C15ull));
 }
 
 Status runDropout(KernelArgs &a) {
@@ -397,6 +407,8 @@ Status runDropout(KernelArgs &a) {
   std::vector<double> x = load<double>(xt);
   double scale = 1.0 / (1.0 - ratio);
   uint64_t seed = static_cast<uint64_t>(n.getInt("seed"));
+  if (a.hasIn(1))
+    seed = dropoutSeed(seed, static_cast<uint64_t>(a.in(1).data<int64_t>()[0]));
   for (int64_t i = 0; i < count; ++i) {
     bool keep = dropoutUniform(seed, static_cast<uint64_t>(i)) >= ratio;
     x[i] = keep ? x[i] * scale : 0.0;
