@@ -9,6 +9,9 @@
 #include "ir/Verifier.h"
 #include "passes/PassRegistry.h"
 #include "runtime/reference/Interpreter.h"
+#include "training/Initializers.h"
+#include "training/Optimizers.h"
+#include "training/TrainGraph.h"
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <algorithm>
 
 namespace dlc {
 
@@ -33,7 +37,66 @@ struct Options {
   bool run = false;
   std::vector<std::string> inputs;
   std::string outputDir;
+  // Training.
+  bool train = false;
+  std::string entry; // train, eval, infer ("" = the model as it is)
+  std::vector<std::string> losses, freeze;
+  std::string optimizer;
+  std::map<std::string, double> hyper; // from the hyper-parameter flags
+  double l1 = -1, l2 = -1, clipNorm = -1;
+  int64_t steps = 1;
+  std::string saveParams;
 };
+
+// KIND[:OUTPUT[:LABEL[:WEIGHT]]]
+Expected<LossTerm> parseLossFlag(const std::string &text) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, ':'))
+    parts.push_back(part);
+  if (parts.empty() || parts.size() > 4 || parts[0].empty())
+    return Error("--loss=" + text + ": expected KIND[:OUTPUT[:LABEL[:WEIGHT]]]");
+  LossTerm t;
+  t.kind = parts[0];
+  if (parts.size() > 1)
+    t.output = parts[1];
+  if (parts.size() > 2)
+    t.label = parts[2];
+  if (parts.size() > 3) {
+    char *end = nullptr;
+    t.weight = std::strtod(parts[3].c_str(), &end);
+    if (!end || *end || parts[3].empty())
+      return Error("--loss=" + text + ": weight '" + parts[3] + "' is not a number");
+  }
+  return t;
+}
+
+// The model's train block, with the command line's flags over it.
+Expected<TrainSpec> trainSpec(const Graph &g, const Options &o) {
+  TrainSpec spec = g.train;
+  if (!o.losses.empty()) {
+    spec.losses.clear();
+    for (const std::string &l : o.losses) {
+      DLC_TRY(t, parseLossFlag(l));
+      spec.losses.push_back(t);
+    }
+  }
+  if (!o.optimizer.empty() && o.optimizer != spec.optimizer.kind) {
+    spec.optimizer.kind = o.optimizer;
+    spec.optimizer.args.clear();
+  }
+  for (auto &[k, v] : o.hyper)
+    spec.optimizer.args[k] = v;
+  spec.freeze.insert(spec.freeze.end(), o.freeze.begin(), o.freeze.end());
+  if (o.l1 >= 0)
+    spec.l1 = o.l1;
+  if (o.l2 >= 0)
+    spec.l2 = o.l2;
+  if (o.clipNorm >= 0)
+    spec.clipNorm = o.clipNorm;
+  return spec;
+}
 
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() &&
@@ -99,7 +162,41 @@ Status runModel(const Graph &g, const Options &o) {
     DLC_TRY(t, dlrt::readNpy(path));
     feeds[name] = t;
   }
-  DLC_TRY(result, interpret(g, feeds));
+  // A training step's learning rate and step number come from the flags
+  // unless bound explicitly.
+  bool training = g.lookup("lr") && g.lookup("step") && !g.updates().empty();
+  InterpretResult result;
+  for (int64_t step = 1; step <= (training ? o.steps : 1); ++step) {
+    if (training) {
+      if (!feeds.count("lr") || step > 1)
+        feeds["lr"] = Tensor::scalar(DType::F32, o.hyper.count("lr")
+                                                     ? o.hyper.at("lr")
+                                                     : defaultLearningRate(g.train.optimizer));
+      feeds["step"] = Tensor::scalar(DType::I64, static_cast<double>(step));
+    }
+    DLC_TRY(r, interpret(g, feeds));
+    if (training) {
+      std::cout << "step " << step << ": loss " << formatFloat(r.outputs[0].getDouble(0))
+                << "\n";
+      applyUpdates(const_cast<Graph &>(g), r);
+    }
+    result = std::move(r);
+  }
+  if (!o.saveParams.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.saveParams, ec);
+    if (ec)
+      return Error(o.saveParams + ": cannot create directory: " + ec.message());
+    std::vector<const Value *> persistent(g.params().begin(), g.params().end());
+    persistent.insert(persistent.end(), g.states().begin(), g.states().end());
+    for (const Value *v : persistent) {
+      auto t = result.updates.count(v->name) ? Expected<Tensor>(result.updates.at(v->name))
+                                             : materializeParam(*v);
+      if (!t)
+        return t.takeError();
+      DLC_CHECK(dlrt::writeNpy(o.saveParams + "/" + safeFileName(v->name) + ".npy", *t));
+    }
+  }
   if (!o.outputDir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.outputDir, ec);
@@ -138,6 +235,19 @@ Status run(const Options &o) {
     if (p != "all" && !findPass(p))
       return Error("--print-after: unknown pass '" + p + "' (see --print-passes)");
   DLC_TRY(g, loadModel(o.model));
+  std::string entry = o.entry.empty() && o.train ? "train" : o.entry;
+  if (!entry.empty()) {
+    DLC_TRY(spec, trainSpec(*g, o));
+    if (entry == "train")
+      DLC_CHECK(buildTrainStep(*g, spec));
+    else if (entry == "eval")
+      DLC_CHECK(buildEvalStep(*g, spec));
+    else
+      DLC_CHECK(buildInferStep(*g));
+    // The graph now embodies the spec; keep it for defaults (lr) only.
+    g->train = spec;
+    g->train.present = false;
+  }
   PrintOptions popts;
   popts.elideWeights = o.elideWeights;
   PipelineOptions opts;
@@ -185,6 +295,45 @@ int dlcMain(int argc, char **argv) {
                  "NAME=FILE.npy binds a model input for --run (repeatable)");
   app.add_option("--output-dir", o.outputDir,
                  "With --run: write each output to DIR/NAME.npy");
+  auto *train = app.add_option_group("Training");
+  train->add_flag("--train", o.train,
+                  "Build the training step: forward, loss, backward, optimizer update");
+  train->add_option("--entry", o.entry, "Entry point to build: train, eval or infer")
+      ->check(CLI::IsMember({"train", "eval", "infer"}));
+  train->add_option("--loss", o.losses,
+                    "KIND[:OUTPUT[:LABEL[:WEIGHT]]] (repeatable: multi-task); KIND is mse, "
+                    "l1, huber, bce, bce_with_logits, cross_entropy, cross_entropy_probs "
+                    "or nll");
+  train->add_option("--optimizer", o.optimizer,
+                    "sgd, adagrad, adadelta, rmsprop, adam or adamw");
+  train->add_option("--freeze", o.freeze, "Freeze parameters matching NAME or GLOB");
+  train->add_option("--l1", o.l1, "L1 penalty: adds l1 * sum |w| to the loss");
+  train->add_option("--l2", o.l2, "L2 penalty: adds l2 * sum w^2 to the loss");
+  train->add_option("--clip-norm", o.clipNorm, "Clip gradients to this global norm");
+  train->add_option("--steps", o.steps, "With --run: training steps to take")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--save-params", o.saveParams,
+                    "With --run: write every parameter and state to DIR/NAME.npy");
+  // Hyper-parameters by torch.optim's names.
+  static const std::pair<const char *, const char *> hyper[] = {
+      {"lr", "learning rate"},      {"momentum", "momentum factor"},
+      {"dampening", "momentum dampening"}, {"weight-decay", "weight decay (L2 in the update)"},
+      {"beta1", "Adam's beta1"},    {"beta2", "Adam's beta2"},
+      {"eps", "term added for numerical stability"}, {"alpha", "RMSprop's smoothing"},
+      {"rho", "Adadelta's decay"},  {"lr-decay", "Adagrad's learning-rate decay"},
+      {"initial-accumulator-value", "Adagrad's initial accumulator"}};
+  for (auto &[flag, help] : hyper)
+    train->add_option_function<double>(
+        std::string("--") + flag,
+        [&o, flag = std::string(flag)](double v) {
+          std::string key = flag;
+          std::replace(key.begin(), key.end(), '-', '_');
+          o.hyper[key] = v;
+        },
+        help);
+  for (const char *flag : {"nesterov", "centered", "amsgrad"})
+    train->add_flag_callback(std::string("--") + flag,
+                             [&o, key = std::string(flag)] { o.hyper[key] = 1; });
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

@@ -209,6 +209,29 @@ Node *Graph::addNode(OpKind op, const std::string &nodeName,
   return n;
 }
 
+Value *Graph::addResult(Node *n, const std::string &name) {
+  Value *v = newValue(uniqueName(name), ValueKind::Result);
+  v->producer = n;
+  v->resultIndex = static_cast<int>(n->outputs.size());
+  n->outputs.push_back(v);
+  return v;
+}
+
+void Graph::dropResults(Node *n, size_t keep) {
+  while (n->outputs.size() > keep) {
+    removeValue(n->outputs.back());
+    n->outputs.pop_back();
+  }
+}
+
+void Graph::makeState(Value *param) {
+  DLC_ASSERT(param->isParam(), "makeState of a value that is not a param");
+  params_.erase(std::remove(params_.begin(), params_.end(), param), params_.end());
+  param->kind = ValueKind::State;
+  param->trainable = false;
+  states_.push_back(param);
+}
+
 void Graph::addOutput(const std::string &name, Value *v) {
   outputs_.emplace_back(name, v);
 }

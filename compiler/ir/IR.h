@@ -11,6 +11,7 @@
 #pragma once
 
 #include "dlrt/Tensor.h"
+#include "ir/TrainSpec.h"
 #include "support/Error.h"
 
 #include <cmath>
@@ -164,6 +165,8 @@ public:
   std::string name = "main";
   // Where the graph came from ("model.onnx"), for error messages.
   std::string sourcePath;
+  // How to train it, when the model says (a .dlg train block).
+  TrainSpec train;
 
   Value *addInput(const std::string &name, TensorType type);
   Value *addParam(const std::string &name, TensorType type);
@@ -174,6 +177,12 @@ public:
   Node *addNode(OpKind op, const std::string &nodeName,
                 std::vector<Value *> inputs, std::map<std::string, Attr> attrs,
                 const std::vector<std::string> &outputNames);
+  // Appends one more result to an existing node (untyped until inference).
+  Value *addResult(Node *n, const std::string &name);
+  // Drops n's results from index `keep` on; none of them may be in use.
+  void dropResults(Node *n, size_t keep);
+  // A parameter becomes state: kept across runs, never trained.
+  void makeState(Value *param);
   void addOutput(const std::string &name, Value *v);
   // After a run, `target` (a param or state) takes the value of `value`.
   void addUpdate(Value *target, Value *value);

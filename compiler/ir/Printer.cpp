@@ -16,8 +16,9 @@ bool isBareName(const std::string &s) {
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'))
       return false;
-  static const char *keywords[] = {"graph",  "input",  "param", "state", "const",
-                                   "output", "update", "blobs", "frozen", "_"};
+  static const char *keywords[] = {"graph",  "input", "param",  "state",
+                                   "const",  "output", "update", "train",
+                                   "blobs",  "frozen", "_"};
   for (const char *k : keywords)
     if (s == k)
       return false;
@@ -65,6 +66,12 @@ std::string formatFloat(double v) {
   if (s.find_first_of(".en") == std::string::npos)
     s += ".0";
   return s;
+}
+
+std::string formatNumber(double v) {
+  if (v == std::trunc(v) && std::fabs(v) < 1e15)
+    return std::to_string(static_cast<int64_t>(v));
+  return formatFloat(v);
 }
 
 static std::string formatElement(const Tensor &t, int64_t i) {
@@ -148,10 +155,7 @@ struct DlgPrinter {
         os << "(";
         bool first = true;
         for (auto &[k, val] : v.init.args) {
-          os << (first ? "" : ", ") << k << "="
-             << (val == std::trunc(val) && std::fabs(val) < 1e15
-                     ? std::to_string(static_cast<int64_t>(val))
-                     : formatFloat(val));
+          os << (first ? "" : ", ") << k << "=" << formatNumber(val);
           first = false;
         }
         os << ")";
@@ -161,6 +165,44 @@ struct DlgPrinter {
   static std::string quoteNameAlways(const std::string &s) {
     std::string q = quoteName(s);
     return q[0] == '"' ? q : "\"" + q + "\"";
+  }
+
+  void trainBlock(const TrainSpec &t) {
+    os << "  train {\n";
+    for (const LossTerm &l : t.losses) {
+      os << "    loss " << l.kind << "(" << quoteName(l.output) << ", "
+         << quoteName(l.label) << ")";
+      std::vector<std::string> attrs;
+      if (l.weight != 1.0)
+        attrs.push_back("weight=" + formatNumber(l.weight));
+      if (l.reduction != "mean")
+        attrs.push_back("reduction=" + l.reduction);
+      if (l.delta != 1.0)
+        attrs.push_back("delta=" + formatNumber(l.delta));
+      for (size_t i = 0; i < attrs.size(); ++i)
+        os << (i ? ", " : " {") << attrs[i];
+      os << (attrs.empty() ? "\n" : "}\n");
+    }
+    os << "    optimizer " << t.optimizer.kind;
+    bool first = true;
+    for (const auto &[k, v] : t.optimizer.args) {
+      os << (first ? " {" : ", ") << k << "=" << formatNumber(v);
+      first = false;
+    }
+    os << (first ? "\n" : "}\n");
+    if (!t.freeze.empty()) {
+      os << "    freeze ";
+      for (size_t i = 0; i < t.freeze.size(); ++i)
+        os << (i ? ", " : "") << quoteNameAlways(t.freeze[i]);
+      os << "\n";
+    }
+    if (t.l1)
+      os << "    l1 " << formatNumber(t.l1) << "\n";
+    if (t.l2)
+      os << "    l2 " << formatNumber(t.l2) << "\n";
+    if (t.clipNorm)
+      os << "    clip_norm " << formatNumber(t.clipNorm) << "\n";
+    os << "  }\n";
   }
 
   std::string print() {
@@ -217,6 +259,8 @@ struct DlgPrinter {
     for (const auto &[target, v] : g.updates())
       os << "  update " << quoteName(target->name) << " = " << quoteName(v->name)
          << "\n";
+    if (g.train.present)
+      trainBlock(g.train);
     os << "}\n";
     if (!blobs.empty() && !opts.elideWeights) {
       os << "blobs {\n";

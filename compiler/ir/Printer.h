@@ -15,6 +15,12 @@
 //                                             # first output's name
 //     output logits = c1
 //     update w = w.next                       # after the run, w takes w.next
+//     train {                                 # the model's training intent
+//       loss cross_entropy(logits, label) {weight=0.5}
+//       optimizer sgd {lr=0.1, momentum=0.9}
+//       freeze "conv1.*", fc.bias             # names or globs
+//       l2 0.0005                             # also: l1, clip_norm
+//     }
 //   }
 //   blobs {                                   # tensors over 16 elements,
 //     w = <0000803f...>                       # raw little-endian bytes, hex
@@ -48,5 +54,7 @@ std::string quoteName(const std::string &s);
 // Shortest decimal that reads back as the same double; always has '.', 'e',
 // "inf" or "nan" so it reads as a float.
 std::string formatFloat(double v);
+// Integral values as integers (seed=7), others as formatFloat.
+std::string formatNumber(double v);
 
 } // namespace dlc

@@ -520,6 +520,8 @@ private:
       DLC_CHECK(expectPunct("="));
       return parseData(*v, kw != "const");
     }
+    if (isKeyword("train"))
+      return parseTrain();
     if (isKeyword("update")) {
       DLC_CHECK(advance());
       Token targetTok = tok_;
@@ -667,6 +669,93 @@ private:
                                      inferred.str());
     }
     return Status::ok();
+  }
+
+  // train { loss KIND(OUTPUT, LABEL) {weight=, reduction=, delta=}
+  //         optimizer KIND {name=number, ...}  freeze a, "b.*"
+  //         l1 X  l2 X  clip_norm X }
+  // Syntax only: the training pipeline checks names and values.
+  Status parseTrain() {
+    Token at = tok_;
+    DLC_CHECK(advance());
+    TrainSpec &t = g_->train;
+    if (t.present)
+      return errAt(at, "more than one train block");
+    t.present = true;
+    DLC_CHECK(expectPunct("{"));
+    while (!isPunct("}")) {
+      if (tok_.kind == Tok::End)
+        return err("expected '}' at the end of the train block");
+      Token keyTok = tok_;
+      DLC_TRY(key, parseName("a train setting (loss, optimizer, freeze, l1, l2 or "
+                             "clip_norm)"));
+      if (key == "loss") {
+        LossTerm l;
+        DLC_TRY(kind, parseName("a loss kind"));
+        l.kind = kind;
+        DLC_CHECK(expectPunct("("));
+        DLC_TRY(out, parseName("the output the loss reads"));
+        DLC_CHECK(expectSeparator(")"));
+        DLC_TRY(label, parseName("the label input"));
+        DLC_CHECK(expectPunct(")"));
+        l.output = out, l.label = label;
+        if (isPunct("{")) {
+          DLC_CHECK(advance());
+          bool first = true;
+          while (!isPunct("}")) {
+            if (!first)
+              DLC_CHECK(expectSeparator("}"));
+            first = false;
+            Token attrTok = tok_;
+            DLC_TRY(name, parseName("weight, reduction or delta"));
+            DLC_CHECK(expectPunct("="));
+            if (name == "reduction") {
+              DLC_TRY(r, parseName("mean or sum"));
+              l.reduction = r;
+            } else if (name == "weight" || name == "delta") {
+              DLC_TRY(v, parseNumber());
+              (name == "weight" ? l.weight : l.delta) = v;
+            } else {
+              return errAt(attrTok, "a loss has no setting '" + name +
+                                        "' (expected weight, reduction or delta)");
+            }
+          }
+          DLC_CHECK(advance());
+        }
+        t.losses.push_back(l);
+      } else if (key == "optimizer") {
+        DLC_TRY(kind, parseName("an optimizer"));
+        t.optimizer.kind = kind;
+        if (isPunct("{")) {
+          DLC_CHECK(advance());
+          while (!isPunct("}")) {
+            if (!t.optimizer.args.empty())
+              DLC_CHECK(expectSeparator("}"));
+            Token argTok = tok_;
+            DLC_TRY(name, parseName("a hyper-parameter name"));
+            DLC_CHECK(expectPunct("="));
+            DLC_TRY(v, parseNumber());
+            if (!t.optimizer.args.emplace(name, v).second)
+              return errAt(argTok, "hyper-parameter '" + name + "' is repeated");
+          }
+          DLC_CHECK(advance());
+        }
+      } else if (key == "freeze") {
+        for (bool first = true; first || isPunct(","); first = false) {
+          if (!first)
+            DLC_CHECK(advance());
+          DLC_TRY(name, parseName("a parameter name or glob"));
+          t.freeze.push_back(name);
+        }
+      } else if (key == "l1" || key == "l2" || key == "clip_norm") {
+        DLC_TRY(v, parseNumber());
+        (key == "l1" ? t.l1 : key == "l2" ? t.l2 : t.clipNorm) = v;
+      } else {
+        return errAt(keyTok, "unknown train setting '" + key +
+                                 "' (expected loss, optimizer, freeze, l1, l2 or clip_norm)");
+      }
+    }
+    return advance();
   }
 
   Status parseBlobs() {
