@@ -119,6 +119,9 @@ TEST(GradNN, ConvTranspose) {
       {{1, 3, 5}, {3, 2, 3}, 1, true, "output_padding=[2], pads=[1, 0], strides=[3]"},
       // 3-D, groups.
       {{1, 2, 2, 3, 2}, {2, 2, 2, 2, 2}, 2, true, "strides=[2, 1, 2]"},
+      // output_padding >= stride (allowed below the dilation).
+      {{1, 2, 4, 3}, {2, 2, 2, 3}, 1, true,
+       "dilations=[3, 2], output_padding=[2, 1], strides=[1, 1]"},
   };
   for (const ConvCase &c : cases)
     checkConvLike("ConvTranspose", c);
@@ -134,7 +137,8 @@ TEST(GradNN, MaxPool) {
       // Overlapping windows, padding (values are negative too: padding
       // never wins).
       {{2, 2, 6, 7}, "kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]"},
-      {{1, 2, 7, 8}, "ceil_mode=1, dilations=[1, 2], kernel_shape=[3, 2], pads=[0, 1, 1, 0], strides=[2, 3]"},
+      {{1, 2, 7, 8}, "ceil_mode=1, dilations=[1, 2], kernel_shape=[3, 2], "
+                     "pads=[0, 1, 1, 0], strides=[2, 3]"},
       {{2, 3, 11}, "ceil_mode=1, kernel_shape=[4], pads=[1, 2], strides=[3]"},
       {{1, 2, 4, 5, 5}, "kernel_shape=[2, 2, 3], strides=[1, 2, 2]"},
   };

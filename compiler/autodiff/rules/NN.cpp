@@ -33,7 +33,7 @@ Attr kernelShape(const Value *w) {
   return Attr::ofInts(std::vector<int64_t>(s.begin() + 2, s.end()));
 }
 
-// sum over every axis but the channels (1): [N, C, ...] -> [C].
+// Sum over every axis but the channels (1): [N, C, ...] -> [C].
 Value *sumButChannels(GradContext &c, Value *v) {
   std::vector<int64_t> axes{0};
   for (size_t i = 2; i < v->type.rank(); ++i)
@@ -46,6 +46,15 @@ Value *perChannel(GradContext &c, Value *v, const Value *like) {
   Dims d(like->type.rank(), Dim(1));
   d[1] = v->type.dims[0];
   return c.reshape(v, d);
+}
+
+// Sum over the softmax axis, kept as size 1 to broadcast back.
+Value *sumAxis(GradContext &c, Value *v) {
+  int64_t axis = c.node().getInt("axis");
+  if (axis < 0)
+    axis += static_cast<int64_t>(v->type.rank());
+  return c.op(OpKind::ReduceSum, {v},
+              {{"axes", Attr::ofInts({axis})}, {"keepdims", Attr::ofInt(1)}});
 }
 
 } // namespace
@@ -131,24 +140,48 @@ void gradConv(GradContext &c) {
 //   dx[n, c, i] = sum_{o, k} dy[n, g*Og + o, i*s - pb + k*d] w[c, o, k]
 //               = Conv(dy, w)[n, c, i] with the same strides, pads, dilations
 //     and group (Conv reads w [C, Og, kernel] as C outputs over Og inputs per
-//     group). Its output length is (s*(in - 1) + output_padding)/s + 1 = in
-//     as output_padding < s.
+//     group). Its output length is in + e, e = output_padding / s (integer
+//     division): e = 0 when output_padding < s; otherwise (ONNX and PyTorch
+//     also allow output_padding < dilation) the e extra positions lie past x
+//     and are sliced off.
 //   dw[c, o, k] = sum_{n, i} dy[n, g*Og + o, i*s - pb + k*d] x[n, c, i]
 //     which is ConvGradWeight with the roles swapped: ConvGradWeight(X, DY)
 //     = sum_{n, p} X[n, g'*Cg' + c', p*s - pb + k*d] DY[n, m, p] with
 //     X = dy (Cg' = O / group = Og), DY = x (m = c, g' = c / Cg = g), c' = o.
 //     So dw = ConvGradWeight(dy, x) {same attrs, kernel_shape of w}, exactly,
-//     groups included; its shape [C, O / group, kernel] is w's.
+//     groups included; its shape [C, O / group, kernel] is w's. DY must have
+//     Conv(dy)'s length in + e: x is padded with e zeros at the end, which
+//     add nothing to the sum.
 //   db[o] = sum_{n, q} dy[n, o, q]
 void gradConvTranspose(GradContext &c) {
   const Node &n = c.node();
   Value *x = c.x(0), *w = c.x(1), *dy = c.dy(0);
-  if (c.needs(0))
-    c.setGrad(0, c.op(OpKind::Conv, {dy, w}, sharedAttrs(n, OpKind::Conv)));
+  size_t rank = x->type.rank() - 2;
+  std::vector<int64_t> s = spatialInts(n, "strides", rank, 1),
+                       op = spatialInts(n, "output_padding", rank, 0);
+  // [begins..., ends...] over all axes: e at the end of each spatial axis.
+  std::vector<int64_t> extra(2 * (rank + 2), 0), axes, starts, ends;
+  bool anyExtra = false;
+  for (size_t i = 0; i < rank; ++i) {
+    extra[rank + 2 + i + 2] = op[i] / s[i];
+    anyExtra |= op[i] >= s[i];
+    axes.push_back(static_cast<int64_t>(i + 2));
+    starts.push_back(0);
+    ends.push_back(x->type.dims[i + 2].value);
+  }
+  if (c.needs(0)) {
+    Value *dx = c.op(OpKind::Conv, {dy, w}, sharedAttrs(n, OpKind::Conv));
+    if (anyExtra)
+      dx = c.op(OpKind::Slice, {dx},
+                {{"axes", Attr::ofInts(axes)}, {"starts", Attr::ofInts(starts)},
+                 {"ends", Attr::ofInts(ends)}});
+    c.setGrad(0, dx);
+  }
   if (c.needs(1)) {
+    Value *xPadded = anyExtra ? c.op(OpKind::Pad, {x}, {{"pads", Attr::ofInts(extra)}}) : x;
     auto attrs = sharedAttrs(n, OpKind::ConvGradWeight);
     attrs["kernel_shape"] = kernelShape(w);
-    c.setGrad(1, c.op(OpKind::ConvGradWeight, {dy, x}, attrs));
+    c.setGrad(1, c.op(OpKind::ConvGradWeight, {dy, xPadded}, attrs));
   }
   if (c.needs(2))
     c.setGrad(2, sumButChannels(c, dy));
@@ -241,15 +274,6 @@ void gradDropout(GradContext &c) {
   Value *mask = c.y(1);
   Value *scaled = c.mul(c.dy(0), c.scalar(1.0 / (1.0 - n.getFloat("ratio")), c.dy(0)));
   c.setGrad(0, c.where(mask, scaled, c.scalar(0, c.dy(0))));
-}
-
-// Sum over the softmax axis, kept as size 1 to broadcast back.
-static Value *sumAxis(GradContext &c, Value *v) {
-  int64_t axis = c.node().getInt("axis");
-  if (axis < 0)
-    axis += static_cast<int64_t>(v->type.rank());
-  return c.op(OpKind::ReduceSum, {v},
-              {{"axes", Attr::ofInts({axis})}, {"keepdims", Attr::ofInt(1)}});
 }
 
 // y_i = exp(x_i) / sum_j exp(x_j) along the axis; dy_j/dx_i = y_j (delta_ij - y_i):
