@@ -5,10 +5,11 @@
 // double and round once, so results are at least as accurate as any backend's.
 // Integer ops are exact in int64 and wrap to their dtype's width; integer
 // division by zero and out-of-range Gather indices are errors, not crashes.
-// Training-mode Dropout draws its keep mask from splitmix64 of (seed, element
-// index): the same mask on every run and machine. Training-mode BatchNorm
-// normalizes with the biased batch variance and updates the running variance
-// with the unbiased one (PyTorch, not ONNX).
+// Training-mode Dropout draws its keep mask from splitmix64 of (seed, step
+// input if any, element index): the same mask on every run and machine, a new
+// one each training step. Training-mode BatchNorm normalizes with the biased
+// batch variance and updates the running variance with the unbiased one
+// (PyTorch) or, with unbiased=0, the biased one (ONNX).
 #pragma once
 
 #include "ir/IR.h"
