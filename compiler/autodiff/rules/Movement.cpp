@@ -5,7 +5,6 @@
 #include "autodiff/GradContext.h"
 
 #include <algorithm>
-#include <climits>
 
 namespace dlc {
 
@@ -109,7 +108,7 @@ void gradSlice(GradContext &c) {
     s = t > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
     if (t < 0) {
       g = c.op(OpKind::Slice, {g},
-               {{"starts", Attr::ofInts({-1})}, {"ends", Attr::ofInts({INT64_MIN})},
+               {{"starts", Attr::ofInts({-1})}, {"ends", Attr::ofInts({-len - 1})},
                 {"axes", Attr::ofInts({a})}, {"steps", Attr::ofInts({-1})}});
       s += (len - 1) * t;
       t = -t;
