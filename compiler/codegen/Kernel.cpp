@@ -1,0 +1,247 @@
+// Building kernels from node groups, the default schedule, JIT runs.
+#include "codegen/Kernel.h"
+
+#include "ir/ShapeInference.h"
+
+#include <set>
+
+namespace dlc::codegen {
+
+using namespace Halide;
+
+Target hostTarget() {
+  const char *base = "x86-64-linux-sse41";
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    base = "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    base = "x86-64-linux-avx-avx2-f16c-fma-sse41";
+  return Target(base);
+}
+
+KernelGroup singleNodeGroup(const Node &n) {
+  KernelGroup g;
+  g.nodes.push_back(&n);
+  for (const Value *in : n.inputs)
+    if (in && std::find(g.inputs.begin(), g.inputs.end(), in) == g.inputs.end())
+      g.inputs.push_back(in);
+  for (const Value *o : n.outputs)
+    g.outputs.push_back(o);
+  return g;
+}
+
+namespace {
+
+std::string paramName(size_t i) { return "in" + std::to_string(i); }
+
+// Halide names: [A-Za-z0-9_] only, unique within the kernel.
+std::string funcName(const std::string &value, int &counter) {
+  std::string s = "f" + std::to_string(counter++) + "_";
+  for (char ch : value)
+    s += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  return s;
+}
+
+// Static extents become constants (and buffer constraints); symbolic ones
+// come from the first input buffer that carries the symbol.
+struct Extents {
+  std::map<std::string, Expr> sym;
+  Expr of(const Dim &d) const {
+    if (d.isStatic())
+      return Expr(static_cast<int>(d.value));
+    auto it = sym.find(d.sym);
+    return it == sym.end() ? Expr() : it->second;
+  }
+};
+
+// Element-wise default: vectorize the innermost axis, parallelize the
+// outermost one when the tensor is big enough to pay for threads.
+void defaultSchedule(Func f, const std::vector<Var> &vars, const TensorType &type,
+                     const Target &t) {
+  if (vars.empty())
+    return;
+  Var inner = vars.back();
+  if (t.has_gpu_feature()) {
+    Var bo("bo"), bi("bi");
+    f.gpu_tile(inner, bo, bi, 128, TailStrategy::GuardWithIf);
+    return;
+  }
+  int width = t.natural_vector_size(halideType(type.dtype));
+  f.vectorize(inner, width, TailStrategy::GuardWithIf);
+  if (vars.size() >= 2) {
+    int64_t elems = 1;
+    for (const Dim &d : type.dims)
+      elems *= d.isStatic() ? d.value : 64;
+    if (elems >= (1 << 16))
+      f.parallel(vars.front());
+  }
+}
+
+} // namespace
+
+static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
+                                   const std::string &name) {
+  BuiltKernel k;
+  int counter = 0;
+  k.name = name;
+  std::map<const Value *, HTensor> env;
+  Extents ext;
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const Value *v = g.inputs[i];
+    const Dims &dims = v->type.dims;
+    int rank = static_cast<int>(dims.size());
+    ImageParam p(halideType(v->type.dtype), rank, paramName(i));
+    HTensor h;
+    h.type = p.type();
+    for (int a = 0; a < rank; ++a) {
+      int hd = rank - 1 - a;
+      if (dims[a].isStatic()) {
+        p.dim(hd).set_bounds(0, static_cast<int>(dims[a].value));
+      } else {
+        p.dim(hd).set_min(0);
+        ext.sym.emplace(dims[a].sym, p.dim(hd).extent());
+      }
+    }
+    // Dense row-major strides: the innermost is 1, the others multiply up.
+    for (int hd = 1; hd < rank; ++hd)
+      p.dim(hd).set_stride(p.dim(hd - 1).stride() * p.dim(hd - 1).extent());
+    for (const Dim &d : dims)
+      h.extents.push_back(ext.of(d));
+    h.f = Func(p);
+    env[v] = h;
+    k.params.push_back(p);
+    k.args.push_back(p);
+  }
+
+  struct Pending {
+    const Value *value;
+    ScheduleFn schedule;
+    std::vector<Var> vars;
+    const Node *node;
+    std::vector<HTensor> ins;
+  };
+  std::map<const Value *, Pending> lowered;
+  for (const Node *n : g.nodes) {
+    LowerCtx c{*n, t, {}, {}, nullptr, {}};
+    for (const Value *in : n->inputs) {
+      if (!in) {
+        c.ins.emplace_back();
+        continue;
+      }
+      auto it = env.find(in);
+      if (it == env.end())
+        return Error(n->describe() + ": input '" + in->name + "' is not available in kernel " +
+                     name);
+      c.ins.push_back(it->second);
+    }
+    for (const Value *o : n->outputs) {
+      HTensor h;
+      h.type = halideType(o->type.dtype);
+      for (const Dim &d : o->type.dims) {
+        Expr e = ext.of(d);
+        if (!e.defined())
+          return Error(n->describe() + ": symbolic dim '" + d.sym +
+                       "' of an output is not the dim of any kernel input");
+        h.extents.push_back(e);
+      }
+      h.f = Func(funcName(o->name, counter));
+      c.outs.push_back(h);
+    }
+    DLC_CHECK(lowerNode(c));
+    for (size_t i = 0; i < n->outputs.size(); ++i) {
+      if (!c.outs[i].f.defined())
+        return Error(n->describe() + ": the lowering left output " + std::to_string(i) +
+                     " undefined");
+      env[n->outputs[i]] = c.outs[i];
+      std::vector<Var> vars = i < c.outVars.size() ? c.outVars[i] : std::vector<Var>();
+      lowered[n->outputs[i]] = {n->outputs[i], c.schedule, vars, n, c.ins};
+    }
+  }
+
+  std::vector<Func> outs;
+  std::set<std::string> used;
+  for (const Value *o : g.outputs) {
+    HTensor h = env.at(o);
+    std::vector<Var> vars = irVars(o->type.rank(), "o");
+    // A kernel output is its own Func, distinct from inputs and other outputs.
+    Func f(funcName(o->name + "_out", counter));
+    std::vector<Var> rev(vars.rbegin(), vars.rend());
+    Expr value = h(vars);
+    if (o->type.dtype == DType::Bool)
+      value = cast(UInt(8), value != 0);
+    else if (value.type() != halideType(o->type.dtype))
+      value = cast(halideType(o->type.dtype), value);
+    if (rev.empty())
+      f() = value;
+    else
+      f(rev) = value;
+    auto pit = lowered.find(o);
+    if (pit != lowered.end() && pit->second.schedule) {
+      ScheduleCtx sc{f, *pit->second.node, t, pit->second.ins, vars};
+      pit->second.schedule(sc);
+    } else {
+      defaultSchedule(f, vars, o->type, t);
+    }
+    // Heavy intermediate values (reductions) cannot be inlined: compute
+    // them at root unless a schedule placed them.
+    outs.push_back(f);
+  }
+  for (auto &[v, p] : lowered)
+    if (!p.schedule && env.at(v).f.has_update_definition())
+      env.at(v).f.compute_root();
+  k.pipeline = Pipeline(outs);
+  return k;
+}
+
+Expected<BuiltKernel> buildKernel(const KernelGroup &g, const Target &t,
+                                  const std::string &name) {
+  try {
+    return build(g, t, name);
+  } catch (const Halide::Error &e) {
+    return Error("kernel " + name + ": halide: " + e.what());
+  }
+}
+
+namespace {
+
+Buffer<> wrap(const Tensor &t) {
+  std::vector<int> sizes(t.shape().rbegin(), t.shape().rend());
+  return Buffer<>(halideType(t.dtype()), const_cast<void *>(t.raw()), sizes);
+}
+
+} // namespace
+
+Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vector<Tensor> &ins,
+                                           const Target &t) {
+  if (ins.size() != g.inputs.size())
+    return Error("kernel takes " + std::to_string(g.inputs.size()) + " inputs");
+  std::map<std::string, int64_t> syms;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const Dims &d = g.inputs[i]->type.dims;
+    if (d.size() != ins[i].shape().size())
+      return Error("input " + std::to_string(i) + " has the wrong rank");
+    for (size_t a = 0; a < d.size(); ++a)
+      if (!d[a].isStatic())
+        syms.emplace(d[a].sym, ins[i].shape()[a]);
+  }
+  DLC_TRY(k, buildKernel(g, t, "jit"));
+  for (size_t i = 0; i < ins.size(); ++i)
+    k.params[i].set(wrap(ins[i]));
+  std::vector<Tensor> outs;
+  std::vector<Buffer<>> bufs;
+  for (const Value *o : g.outputs) {
+    std::vector<int64_t> shape;
+    for (const Dim &d : o->type.dims)
+      shape.push_back(d.isStatic() ? d.value : syms.at(d.sym));
+    outs.emplace_back(o->type.dtype, shape);
+    bufs.push_back(wrap(outs.back()));
+  }
+  try {
+    k.pipeline.realize(Realization(bufs), t);
+  } catch (const Halide::Error &e) {
+    return Error(std::string("halide: ") + e.what());
+  }
+  return outs;
+}
+
+} // namespace dlc::codegen

@@ -1,0 +1,46 @@
+// Kernels: groups of nodes compiled as one Halide pipeline.
+//
+// buildKernel makes an ImageParam per group input (named after the value),
+// lowers the nodes in order, and returns a Pipeline whose outputs are the
+// group's outputs, scheduled for the target: heavy ops by their templates,
+// element-wise outputs vectorized and parallel. Inner values of the group are
+// inlined (that is the fusion of element-wise chains).
+//
+// runKernelJit compiles a kernel in process and runs it on tensors: the
+// backend's conformance tests compare it with the reference interpreter.
+#pragma once
+
+#include "codegen/Lower.h"
+
+namespace dlc::codegen {
+
+struct KernelGroup {
+  std::vector<const Node *> nodes; // topological order
+  std::vector<const Value *> inputs;
+  std::vector<const Value *> outputs;
+};
+
+// A group of one node.
+KernelGroup singleNodeGroup(const Node &n);
+
+struct BuiltKernel {
+  std::string name;
+  Halide::Pipeline pipeline;
+  std::vector<Halide::Argument> args; // inputs, in group order
+  std::vector<Halide::ImageParam> params;
+};
+
+Expected<BuiltKernel> buildKernel(const KernelGroup &g, const Halide::Target &t,
+                                  const std::string &name);
+
+// Output shapes come from the nodes' types with symbolic dims bound by the
+// inputs' shapes.
+Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vector<Tensor> &ins,
+                                           const Halide::Target &t);
+
+// The target of this machine, named explicitly: x86-64 with the AVX-512
+// features if the CPU has them (Halide 14's detection misnames Zen 5), else
+// AVX2, else SSE4.1.
+Halide::Target hostTarget();
+
+} // namespace dlc::codegen

@@ -1,0 +1,136 @@
+// Halide lowering of the element-wise families: unary math, binary ops with
+// numpy broadcasting, comparisons, where, cast. Math runs in the tensor's
+// type (f16 through f32).
+#include "codegen/Lower.h"
+
+namespace dlc::codegen {
+
+using namespace Halide;
+
+namespace {
+
+// x broadcast to an output of rank r: index i of the output maps to x's axis
+// i - (r - rank(x)), and size-1 axes of x read index 0.
+Expr broadcastRead(const HTensor &x, const std::vector<Var> &vars, const HTensor &out) {
+  size_t lead = out.rank() - x.rank();
+  std::vector<Expr> idx;
+  for (size_t a = 0; a < x.rank(); ++a) {
+    const Expr &e = x.extents[a];
+    const int64_t *one = as_const_int(e);
+    idx.push_back(one && *one == 1 && !is_const(out.extents[a + lead], 1)
+                      ? Expr(0)
+                      : Expr(vars[a + lead]));
+  }
+  return x(idx);
+}
+
+// Computes in f32 for f16 tensors, casting back on the way out.
+Expr widen(Expr e) { return e.type().is_float() && e.type().bits() == 16 ? cast(Float(32), e) : e; }
+
+Expr unaryMath(const Node &n, Expr x) {
+  Type t = x.type();
+  auto c = [&](double v) { return cast(t, Expr(v)); };
+  switch (n.op) {
+  case OpKind::Abs: return abs(x);
+  case OpKind::Ceil: return ceil(x);
+  case OpKind::Clip:
+    return clamp(x, cast(t, Expr(std::max(n.getFloat("min"), -3.4e38))),
+                 cast(t, Expr(std::min(n.getFloat("max"), 3.4e38))));
+  case OpKind::Cos: return cos(x);
+  case OpKind::Elu: return select(x > 0, x, c(n.getFloat("alpha")) * (exp(x) - c(1)));
+  case OpKind::Erf: return erf(x);
+  case OpKind::Exp: return exp(x);
+  case OpKind::Floor: return floor(x);
+  case OpKind::LeakyRelu: return select(x > 0, x, c(n.getFloat("alpha")) * x);
+  case OpKind::Log: return log(x);
+  case OpKind::Neg: return -x;
+  case OpKind::Not: return cast(t, x == 0);
+  case OpKind::Reciprocal: return c(1) / x;
+  case OpKind::Relu: return max(x, c(0));
+  case OpKind::Round: return round(x); // half to even, as ONNX
+  case OpKind::Sigmoid: return c(1) / (c(1) + exp(-x));
+  case OpKind::Sign: return select(x > 0, c(1), x < 0, c(-1), c(0));
+  case OpKind::Sin: return sin(x);
+  case OpKind::Softplus: {
+    // log(1 + exp(beta x)) / beta, stable for large beta x.
+    Expr bx = c(n.getFloat("beta")) * x;
+    return select(bx > c(20), x, log(c(1) + exp(bx)) / c(n.getFloat("beta")));
+  }
+  case OpKind::Sqrt: return sqrt(x);
+  case OpKind::Tanh: return tanh(x);
+  default: return Expr();
+  }
+}
+
+Expr binaryMath(const Node &n, Expr a, Expr b) {
+  switch (n.op) {
+  case OpKind::Add: return a + b;
+  case OpKind::And: return cast(a.type(), a != 0 && b != 0);
+  case OpKind::Div: return a / b;
+  case OpKind::Max: return max(a, b);
+  case OpKind::Min: return min(a, b);
+  case OpKind::Mod:
+    if (a.type().is_float() || n.getInt("fmod"))
+      return a.type().is_float() ? a - b * cast(a.type(), trunc(a / b)) : a - b * (a / b);
+    return a - b * cast(a.type(), floor(cast(Float(64), a) / cast(Float(64), b)));
+  case OpKind::Mul: return a * b;
+  case OpKind::Or: return cast(a.type(), a != 0 || b != 0);
+  case OpKind::Pow: return pow(a, b);
+  case OpKind::Sub: return a - b;
+  case OpKind::Xor: return cast(a.type(), (a != 0) != (b != 0));
+  case OpKind::Equal: return a == b;
+  case OpKind::Greater: return a > b;
+  case OpKind::GreaterOrEqual: return a >= b;
+  case OpKind::Less: return a < b;
+  case OpKind::LessOrEqual: return a <= b;
+  default: return Expr();
+  }
+}
+
+Status lowerElementwise(LowerCtx &c, bool compare) {
+  HTensor &out = c.outs[0];
+  std::vector<Var> vars = irVars(out.rank());
+  std::vector<Expr> operands;
+  for (const HTensor &in : c.ins)
+    operands.push_back(widen(broadcastRead(in, vars, out)));
+  Expr v;
+  if (c.node.op == OpKind::Where)
+    v = select(operands[0] != 0, operands[1], operands[2]);
+  else if (operands.size() == 1)
+    v = unaryMath(c.node, operands[0]);
+  else
+    v = binaryMath(c.node, operands[0], operands[1]);
+  if (!v.defined())
+    return c.error("no Halide lowering");
+  v = compare ? cast(UInt(8), v) : cast(out.type, v);
+  define(out, vars, v);
+  c.outVars = {vars};
+  return Status::ok();
+}
+
+} // namespace
+
+Status lowerUnary(LowerCtx &c) { return lowerElementwise(c, false); }
+Status lowerBinary(LowerCtx &c) { return lowerElementwise(c, false); }
+Status lowerCompare(LowerCtx &c) { return lowerElementwise(c, true); }
+Status lowerWhere(LowerCtx &c) { return lowerElementwise(c, false); }
+
+Status lowerCast(LowerCtx &c) {
+  HTensor &out = c.outs[0];
+  std::vector<Var> vars = irVars(out.rank());
+  Expr x = c.in(0)(vars);
+  DType to = c.node.outputs[0]->type.dtype;
+  Expr v;
+  if (to == DType::Bool)
+    v = cast(UInt(8), x != 0);
+  else if (out.type.is_int() || out.type.is_uint())
+    // Float to integer truncates toward zero, as the reference interpreter.
+    v = x.type().is_float() ? cast(out.type, cast(Int(64), trunc(x))) : cast(out.type, x);
+  else
+    v = cast(out.type, x);
+  define(out, vars, v);
+  c.outVars = {vars};
+  return Status::ok();
+}
+
+} // namespace dlc::codegen
