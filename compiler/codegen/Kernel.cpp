@@ -3,6 +3,7 @@
 
 #include "ir/ShapeInference.h"
 
+#include <optional>
 #include <set>
 
 namespace dlc::codegen {
@@ -19,11 +20,17 @@ Target hostTarget() {
   return Target(base);
 }
 
+bool isEmbeddedConst(const Value *v) {
+  return v->isConst() && v->data && v->data->numel() == 1 &&
+         v->type.dtype != DType::I64; // i64 immediates do not fit Halide's Expr(double)
+}
+
 KernelGroup singleNodeGroup(const Node &n) {
   KernelGroup g;
   g.nodes.push_back(&n);
   for (const Value *in : n.inputs)
-    if (in && std::find(g.inputs.begin(), g.inputs.end(), in) == g.inputs.end())
+    if (in && !isEmbeddedConst(in) &&
+        std::find(g.inputs.begin(), g.inputs.end(), in) == g.inputs.end())
       g.inputs.push_back(in);
   for (const Value *o : n.outputs)
     g.outputs.push_back(o);
@@ -129,6 +136,16 @@ static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
         continue;
       }
       auto it = env.find(in);
+      if (it == env.end() && isEmbeddedConst(in)) {
+        // Scalar constants become immediates in the kernel, not buffers.
+        HTensor h;
+        h.type = halideType(in->type.dtype);
+        h.extents.assign(in->type.rank(), Expr(1));
+        h.f = Func(funcName(in->name, counter));
+        std::vector<Var> vars = irVars(in->type.rank());
+        define(h, vars, cast(h.type, Expr(in->data->getDouble(0))));
+        it = env.emplace(in, h).first;
+      }
       if (it == env.end())
         return Error(n->describe() + ": input '" + in->name + "' is not available in kernel " +
                      name);
@@ -242,6 +259,104 @@ Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vect
     return Error(std::string("halide: ") + e.what());
   }
   return outs;
+}
+
+} // namespace dlc::codegen
+
+namespace dlc::codegen {
+
+static bool isElementwise(const Node &n) {
+  switch (n.op) {
+#define DLC_OP(Name, Family, MinIn, MaxIn, MinOut, MaxOut)                     \
+  case OpKind::Name:                                                           \
+    return std::string(#Family) == "Unary" || std::string(#Family) == "Binary" ||   \
+           std::string(#Family) == "Compare" || std::string(#Family) == "Where" ||  \
+           std::string(#Family) == "Cast";
+#include "ir/Ops.def"
+  }
+  return false;
+}
+
+std::vector<KernelGroup> groupNodes(const Graph &g) {
+  auto uses = g.useCounts();
+  std::set<const Value *> escaping; // graph outputs and update sources
+  for (auto &[name, v] : g.outputs())
+    escaping.insert(v);
+  for (auto &[t, v] : g.updates())
+    escaping.insert(v);
+  struct Building {
+    KernelGroup group;
+    bool elementwise = true;
+    bool sealed = false; // something outside has consumed one of its values
+    size_t order = 0;    // runs where its last node is
+  };
+  std::vector<Building> groups;
+  std::map<const Value *, size_t> groupOf;
+  size_t position = 0;
+  for (const auto &np : g.nodes()) {
+    const Node &n = *np;
+    std::optional<size_t> target;
+    if (isElementwise(n))
+      for (const Value *in : n.inputs) {
+        auto it = in ? groupOf.find(in) : groupOf.end();
+        if (it == groupOf.end())
+          continue;
+        Building &b = groups[it->second];
+        if (b.elementwise && !b.sealed && uses[in] == 1 && !escaping.count(in)) {
+          target = it->second;
+          break;
+        }
+      }
+    // Every other group this node reads from is now sealed.
+    for (const Value *in : n.inputs) {
+      auto it = in ? groupOf.find(in) : groupOf.end();
+      if (it != groupOf.end() && (!target || it->second != *target))
+        groups[it->second].sealed = true;
+    }
+    if (!target) {
+      groups.emplace_back();
+      target = groups.size() - 1;
+      groups.back().elementwise = isElementwise(n);
+    }
+    Building &b = groups[*target];
+    b.group.nodes.push_back(&n);
+    b.order = position++;
+    for (const Value *o : n.outputs)
+      groupOf[o] = *target;
+  }
+  // Inputs: read but not produced inside; outputs: produced inside and read
+  // outside (or escaping).
+  std::map<const Value *, int> insideUses;
+  for (Building &b : groups) {
+    std::set<const Value *> produced;
+    for (const Node *n : b.group.nodes)
+      for (const Value *o : n->outputs)
+        produced.insert(o);
+    std::map<const Value *, int> usedInside;
+    for (const Node *n : b.group.nodes)
+      for (const Value *in : n->inputs) {
+        if (!in)
+          continue;
+        if (produced.count(in)) {
+          ++usedInside[in];
+          continue;
+        }
+        if (!isEmbeddedConst(in) &&
+            std::find(b.group.inputs.begin(), b.group.inputs.end(), in) == b.group.inputs.end())
+          b.group.inputs.push_back(in);
+      }
+    for (const Node *n : b.group.nodes)
+      for (const Value *o : n->outputs)
+        if (escaping.count(o) || uses[o] > usedInside[o])
+          b.group.outputs.push_back(o);
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const Building &a, const Building &b) { return a.order < b.order; });
+  std::vector<KernelGroup> out;
+  for (Building &b : groups)
+    if (!b.group.outputs.empty())
+      out.push_back(std::move(b.group));
+  return out;
 }
 
 } // namespace dlc::codegen

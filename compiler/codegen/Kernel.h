@@ -22,6 +22,14 @@ struct KernelGroup {
 
 // A group of one node.
 KernelGroup singleNodeGroup(const Node &n);
+// Scalar float/int32 constants: embedded into kernels as immediates, never
+// kernel inputs.
+bool isEmbeddedConst(const Value *v);
+// Groups a graph's nodes into kernels: each node its own kernel, except that
+// element-wise nodes join the kernel of an element-wise producer whose value
+// only they use (and that nothing outside has read yet), so chains like
+// Mul-Add-Relu become one pass over memory. Groups are in execution order.
+std::vector<KernelGroup> groupNodes(const Graph &g);
 
 struct BuiltKernel {
   std::string name;

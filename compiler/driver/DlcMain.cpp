@@ -2,7 +2,9 @@
 // (--emit=ir|dot) or run it on the reference interpreter (--run).
 #include "driver/DlcMain.h"
 
+#include "codegen/Artifact.h"
 #include "dlrt/Npy.h"
+#include "dlrt/Runtime.h"
 #include "frontend/dlg/Parser.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "ir/Printer.h"
@@ -46,6 +48,10 @@ struct Options {
   double l1 = -1, l2 = -1, clipNorm = -1;
   int64_t steps = 1;
   std::string saveParams;
+  // Code generation.
+  std::string target = "host", cacheDir;
+  bool noCache = false, stats = false;
+  int jobs = 0;
 };
 
 // KIND[:OUTPUT[:LABEL[:WEIGHT]]]
@@ -142,74 +148,54 @@ std::string safeFileName(const std::string &name) {
   return s.empty() || s[0] == '.' ? "_" + s : s;
 }
 
-Status runModel(const Graph &g, const Options &o) {
+// --input NAME=FILE.npy (or FILE.npy for a sole input) into named tensors.
+Expected<std::map<std::string, Tensor>> readFeeds(const std::vector<std::string> &inputNames,
+                                                  const Options &o) {
   std::map<std::string, Tensor> feeds;
   for (const std::string &spec : o.inputs) {
     size_t eq = spec.find('=');
     std::string name, path = spec;
     if (eq == std::string::npos) {
-      if (g.inputs().size() != 1)
+      if (inputNames.size() != 1)
         return Error("--input " + spec + ": the model has " +
-                     std::to_string(g.inputs().size()) +
+                     std::to_string(inputNames.size()) +
                      " inputs; write --input NAME=FILE.npy");
-      name = g.inputs()[0]->name;
+      name = inputNames[0];
     } else {
       name = spec.substr(0, eq);
       path = spec.substr(eq + 1);
     }
-    if (!g.lookup(name) || g.lookup(name)->kind != ValueKind::Input)
+    if (std::find(inputNames.begin(), inputNames.end(), name) == inputNames.end())
       return Error("--input " + spec + ": the model has no input '" + name + "'");
     DLC_TRY(t, dlrt::readNpy(path));
     feeds[name] = t;
   }
-  // A training step's learning rate and step number come from the flags
-  // unless bound explicitly.
-  bool training = g.lookup("lr") && g.lookup("step") && !g.updates().empty();
-  InterpretResult result;
-  for (int64_t step = 1; step <= (training ? o.steps : 1); ++step) {
-    if (training) {
-      if (!feeds.count("lr") || step > 1)
-        feeds["lr"] = Tensor::scalar(DType::F32, o.hyper.count("lr")
-                                                     ? o.hyper.at("lr")
-                                                     : defaultLearningRate(g.train.optimizer));
-      feeds["step"] = Tensor::scalar(DType::I64, static_cast<double>(step));
-    }
-    DLC_TRY(r, interpret(g, feeds));
-    if (training) {
-      std::cout << "step " << step << ": loss " << formatFloat(r.outputs[0].getDouble(0))
-                << "\n";
-      applyUpdates(const_cast<Graph &>(g), r);
-    }
-    result = std::move(r);
-  }
-  if (!o.saveParams.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.saveParams, ec);
-    if (ec)
-      return Error(o.saveParams + ": cannot create directory: " + ec.message());
-    std::vector<const Value *> persistent(g.params().begin(), g.params().end());
-    persistent.insert(persistent.end(), g.states().begin(), g.states().end());
-    for (const Value *v : persistent) {
-      auto t = result.updates.count(v->name) ? Expected<Tensor>(result.updates.at(v->name))
-                                             : materializeParam(*v);
-      if (!t)
-        return t.takeError();
-      DLC_CHECK(dlrt::writeNpy(o.saveParams + "/" + safeFileName(v->name) + ".npy", *t));
-    }
-  }
+  return feeds;
+}
+
+// A training step's learning rate and step number come from the flags
+// unless bound explicitly.
+void feedStep(std::map<std::string, Tensor> &feeds, const Options &o, const TrainSpec &spec,
+              int64_t step, bool lrGiven) {
+  if (!lrGiven)
+    feeds["lr"] = Tensor::scalar(DType::F32, o.hyper.count("lr") ? o.hyper.at("lr")
+                                                                  : defaultLearningRate(spec.optimizer));
+  feeds["step"] = Tensor::scalar(DType::I64, static_cast<double>(step));
+}
+
+Status writeOutputs(const std::vector<std::string> &names, const std::vector<Tensor> &outs,
+                    const Options &o) {
   if (!o.outputDir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.outputDir, ec);
     if (ec)
       return Error(o.outputDir + ": cannot create directory: " + ec.message());
   }
-  for (size_t i = 0; i < g.outputs().size(); ++i) {
-    const std::string &name = g.outputs()[i].first;
-    const Tensor &t = result.outputs[i];
-    std::cout << name << ": " << dlrt::dtypeName(t.dtype())
-              << dlrt::shapeString(t.shape());
+  for (size_t i = 0; i < names.size(); ++i) {
+    const Tensor &t = outs[i];
+    std::cout << names[i] << ": " << dlrt::dtypeName(t.dtype()) << dlrt::shapeString(t.shape());
     if (!o.outputDir.empty()) {
-      std::string path = o.outputDir + "/" + safeFileName(name) + ".npy";
+      std::string path = o.outputDir + "/" + safeFileName(names[i]) + ".npy";
       DLC_CHECK(dlrt::writeNpy(path, t));
       std::cout << " -> " << path;
     }
@@ -220,6 +206,88 @@ Status runModel(const Graph &g, const Options &o) {
     std::cout << (t.numel() > shown ? ", ...]\n" : "]\n");
   }
   return Status::ok();
+}
+
+Status saveValues(const std::vector<std::pair<std::string, Tensor>> &values, const Options &o) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.saveParams, ec);
+  if (ec)
+    return Error(o.saveParams + ": cannot create directory: " + ec.message());
+  for (auto &[name, t] : values)
+    DLC_CHECK(dlrt::writeNpy(o.saveParams + "/" + safeFileName(name) + ".npy", t));
+  return Status::ok();
+}
+
+// --run on the reference interpreter.
+Status runModel(Graph &g, const Options &o) {
+  std::vector<std::string> inputNames;
+  for (const Value *v : g.inputs())
+    inputNames.push_back(v->name);
+  DLC_TRY(feeds, readFeeds(inputNames, o));
+  bool training = g.lookup("lr") && g.lookup("step") && !g.updates().empty();
+  bool lrGiven = feeds.count("lr");
+  InterpretResult result;
+  for (int64_t step = 1; step <= (training ? o.steps : 1); ++step) {
+    if (training)
+      feedStep(feeds, o, g.train, step, lrGiven);
+    DLC_TRY(r, interpret(g, feeds));
+    if (training) {
+      std::cout << "step " << step << ": loss " << formatFloat(r.outputs[0].getDouble(0))
+                << "\n";
+      applyUpdates(g, r);
+    }
+    result = std::move(r);
+  }
+  if (!o.saveParams.empty()) {
+    std::vector<std::pair<std::string, Tensor>> values;
+    std::vector<const Value *> persistent(g.params().begin(), g.params().end());
+    persistent.insert(persistent.end(), g.states().begin(), g.states().end());
+    for (const Value *v : persistent) {
+      DLC_TRY(t, materializeParam(*v));
+      values.emplace_back(v->name, t);
+    }
+    DLC_CHECK(saveValues(values, o));
+  }
+  std::vector<std::string> names;
+  for (auto &[name, v] : g.outputs())
+    names.push_back(name);
+  return writeOutputs(names, result.outputs, o);
+}
+
+// --run on a compiled artifact, through the runtime library.
+Status runArtifact(const Options &o) {
+  DLC_TRY(model, dlrt::Model::load(o.model));
+  std::string entry = o.entry.empty() ? (o.train ? "train" : "infer") : o.entry;
+  DLC_TRY(inputs, model->inputs(entry));
+  std::vector<std::string> inputNames;
+  for (const auto &s : inputs)
+    inputNames.push_back(s.name);
+  DLC_TRY(feeds, readFeeds(inputNames, o));
+  bool training = entry == "train";
+  bool lrGiven = feeds.count("lr");
+  std::vector<Tensor> outs;
+  for (int64_t step = 1; step <= (training ? o.steps : 1); ++step) {
+    if (training)
+      feedStep(feeds, o, TrainSpec{}, step, lrGiven);
+    DLC_TRY(r, model->run(entry, feeds));
+    if (training)
+      std::cout << "step " << step << ": loss " << formatFloat(r[0].getDouble(0)) << "\n";
+    outs = std::move(r);
+  }
+  if (!o.saveParams.empty()) {
+    std::vector<std::pair<std::string, Tensor>> values;
+    for (const auto &spec : model->values()) {
+      DLC_TRY(t, model->value(spec.name));
+      if (spec.name.find('/') == std::string::npos) // constants are entry/name
+        values.emplace_back(spec.name, t);
+    }
+    DLC_CHECK(saveValues(values, o));
+  }
+  DLC_TRY(outSpecs, model->outputs(entry));
+  std::vector<std::string> names;
+  for (const auto &s : outSpecs)
+    names.push_back(s.name);
+  return writeOutputs(names, outs, o);
 }
 
 Status run(const Options &o) {
@@ -234,7 +302,29 @@ Status run(const Options &o) {
   for (const std::string &p : o.printAfter)
     if (p != "all" && !findPass(p))
       return Error("--print-after: unknown pass '" + p + "' (see --print-passes)");
+  if (endsWith(o.model, ".dlm")) {
+    if (!o.run)
+      return Error(o.model + ": a compiled artifact can only be run (--run)");
+    return runArtifact(o);
+  }
   DLC_TRY(g, loadModel(o.model));
+  if (endsWith(o.output, ".dlm")) {
+    if (o.run || o.emit != "ir" || !o.entry.empty())
+      return Error("-o " + o.output + " writes an artifact with every entry point; it "
+                   "takes no --run, --emit or --entry");
+    DLC_TRY(spec, trainSpec(*g, o));
+    if (o.train || !spec.losses.empty())
+      DLC_CHECK(checkTrainSpec(*g, spec));
+    if (o.train && spec.losses.empty())
+      return Error("--train needs a loss (--loss=KIND or a `loss` line in the train block)");
+    codegen::ArtifactOptions ao;
+    ao.target = o.target;
+    ao.cacheDir = o.cacheDir;
+    ao.useCache = !o.noCache;
+    ao.jobs = o.jobs;
+    ao.report = o.stats ? &std::cerr : nullptr;
+    return codegen::writeArtifact(*g, spec, ao, o.output);
+  }
   std::string entry = o.entry.empty() && o.train ? "train" : o.entry;
   if (!entry.empty()) {
     DLC_TRY(spec, trainSpec(*g, o));
@@ -274,10 +364,11 @@ Status run(const Options &o) {
 } // namespace
 
 int dlcMain(int argc, char **argv) {
-  CLI::App app{"dlc: compile a deep-learning model (.onnx or .dlg)"};
+  CLI::App app{"dlc: compile a deep-learning model (.onnx or .dlg) to IR, Graphviz or a .dlm "
+               "artifact; run models and artifacts on .npy inputs"};
   app.get_formatter()->column_width(34);
   Options o;
-  app.add_option("model", o.model, "The model: a .onnx or .dlg file");
+  app.add_option("model", o.model, "The model: a .onnx or .dlg file, or a .dlm artifact to run");
   app.add_option("--emit", o.emit, "What to write: ir (.dlg text) or dot (Graphviz)")
       ->check(CLI::IsMember({"ir", "dot"}));
   app.add_option("-o", o.output, "Output file (default: standard output)");
@@ -295,6 +386,13 @@ int dlcMain(int argc, char **argv) {
                  "NAME=FILE.npy binds a model input for --run (repeatable)");
   app.add_option("--output-dir", o.outputDir,
                  "With --run: write each output to DIR/NAME.npy");
+  auto *cg = app.add_option_group("Code generation (-o MODEL.dlm)");
+  cg->add_option("--target", o.target,
+                 "host, x86-64-avx2, x86-64-avx512, host-cuda, or a Halide target string");
+  cg->add_flag("--no-cache", o.noCache, "Compile every kernel, ignoring the kernel cache");
+  cg->add_option("--cache-dir", o.cacheDir, "Kernel cache (default $DLC_CACHE_DIR or ~/.cache/dlc)");
+  cg->add_option("--jobs", o.jobs, "Kernels compiled in parallel (default: one per core)");
+  cg->add_flag("--stats", o.stats, "Report kernel counts, cache hits and compile time");
   auto *train = app.add_option_group("Training");
   train->add_flag("--train", o.train,
                   "Build the training step: forward, loss, backward, optimizer update");

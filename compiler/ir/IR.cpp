@@ -159,6 +159,46 @@ Value *Graph::newValue(const std::string &name, ValueKind kind) {
   return v;
 }
 
+std::unique_ptr<Graph> Graph::clone() const {
+  auto c = std::make_unique<Graph>();
+  c->name = name;
+  c->sourcePath = sourcePath;
+  c->train = train;
+  std::map<const Value *, Value *> map;
+  auto copyValue = [&](const Value *v, Value *to) {
+    to->type = v->type;
+    to->data = v->data;
+    to->init = v->init;
+    to->dataRef = v->dataRef;
+    to->trainable = v->trainable;
+    map[v] = to;
+  };
+  for (const Value *v : inputs_)
+    copyValue(v, c->addInput(v->name, v->type));
+  for (const Value *v : params_)
+    copyValue(v, c->addParam(v->name, v->type));
+  for (const Value *v : states_)
+    copyValue(v, c->addState(v->name, v->type));
+  for (const Value *v : consts_)
+    copyValue(v, c->addConst(v->name, *v->data));
+  for (const auto &n : nodes_) {
+    std::vector<Value *> ins;
+    for (const Value *in : n->inputs)
+      ins.push_back(in ? map.at(in) : nullptr);
+    std::vector<std::string> names;
+    for (const Value *o : n->outputs)
+      names.push_back(o->name);
+    Node *m = c->addNode(n->op, n->name, ins, n->attrs, names);
+    for (size_t i = 0; i < n->outputs.size(); ++i)
+      copyValue(n->outputs[i], m->outputs[i]);
+  }
+  for (const auto &[oname, v] : outputs_)
+    c->addOutput(oname, map.at(v));
+  for (const auto &[t, v] : updates_)
+    c->addUpdate(map.at(t), map.at(v));
+  return c;
+}
+
 Value *Graph::addInput(const std::string &name, TensorType type) {
   Value *v = newValue(name, ValueKind::Input);
   v->type = std::move(type);

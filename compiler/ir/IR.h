@@ -168,6 +168,10 @@ public:
   // How to train it, when the model says (a .dlg train block).
   TrainSpec train;
 
+  // A deep copy (values, nodes, outputs, updates, train spec); tensor data
+  // is shared, as Tensor copies share buffers.
+  std::unique_ptr<Graph> clone() const;
+
   Value *addInput(const std::string &name, TensorType type);
   Value *addParam(const std::string &name, TensorType type);
   Value *addState(const std::string &name, TensorType type);

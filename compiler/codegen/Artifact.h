@@ -1,0 +1,30 @@
+// Compiling a model into a .dlm artifact (format: runtime/include/dlrt/Artifact.h).
+//
+// writeArtifact builds the entry points (train when the spec has losses,
+// eval, infer), optimizes each (simplify, cse, dce), groups its nodes into
+// kernels, compiles every distinct kernel once for the target (in parallel,
+// through an on-disk cache keyed by the kernel's text, the target, Halide's
+// version and this compiler's build), links them with one Halide runtime into
+// a shared object, plans each entry's buffers (temps with their live ranges),
+// and writes the file atomically.
+#pragma once
+
+#include "ir/IR.h"
+
+#include <ostream>
+#include <string>
+
+namespace dlc::codegen {
+
+struct ArtifactOptions {
+  std::string target = "host"; // host, x86-64-avx2, x86-64-avx512, host-cuda, or a Halide target
+  std::string cacheDir;        // "" = $DLC_CACHE_DIR, else ~/.cache/dlc
+  bool useCache = true;
+  int jobs = 0;                // parallel compiles; 0 = one per core
+  std::ostream *report = nullptr; // timings and cache hits, when set
+};
+
+Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOptions &o,
+                     const std::string &path);
+
+} // namespace dlc::codegen
