@@ -14,4 +14,5 @@ config.environment["PATH"] = os.pathsep.join(
     [config.dlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%dlc", os.path.join(config.dlc_tools_dir, "dlc")))
 config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%classify", os.path.join(config.dlrt_examples_dir, "dlrt-classify")))
 config.substitutions.append(("%models", os.path.join(config.dlc_src_root, "models")))
