@@ -1,0 +1,90 @@
+// Schedule templates of the heavy op families (MatMul, Conv, ConvTranspose,
+// ConvGradWeight), per target: x86-64 AVX-512, x86-64 AVX2 (and SSE as a
+// smaller AVX2), CUDA.
+//
+// A lowering (ops/MatMul.cpp, ops/Conv.cpp) defines the algorithm as a few
+// Funcs and hands them over in one of the structs below; its
+// LowerCtx::schedule calls the template with the kernel's output Func. The
+// staging Funcs (zero-padded operands, repacked weights, transposed
+// gradients) are identities in the algorithm: a template decides where they
+// are computed (CPU: once per image or once per call; CUDA: inlined).
+//
+// All Func arguments below are in Halide order (innermost first), i.e. the
+// IR's axis order reversed.
+#pragma once
+
+#include "codegen/Lower.h"
+
+namespace dlc::codegen {
+
+// Algorithm helpers shared by the heavy lowerings (defined in ops/MatMul.cpp).
+// t read as zero outside its extents: the padding of convolutions, and what
+// lets a schedule compute whole register tiles past the edges of odd shapes.
+Halide::Func zeroExterior(const HTensor &t);
+// Accumulation type: f16 sums in f32 (the kernel builder casts back).
+Halide::Type accType(Halide::Type t);
+
+// C = op(A) x op(B) with numpy batch broadcasting.
+struct MatMulFuncs {
+  Halide::Func a;    // a(k, m, batchA...) = op(A)[batch, m, k], zero outside
+  Halide::Func b;    // b(n, k, batchB...) = op(B)[batch, k, n], zero outside
+  Halide::Func prod; // prod(n?, m?, batch...) = 0; += a * b over k
+  Halide::RDom k;
+  bool hasM = true, hasN = true; // false for a 1-D operand
+};
+void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f);
+
+// Direct convolutions. Conv (forward) and ConvTranspose (in its role as
+// Conv's input gradient) share one structure:
+//   prod(q..., o, n) = bias(o); += X(q, k, c) * w(o, k..., c)
+// over r = (k..., c); GradWeight is
+//   perImage(k..., c, o, n) = 0; += x(q s + k d - p, c, n) * dy(o, q..., n)
+//   prod(k..., c, o) = 0; += perImage(k..., c, o, rn) over the batch rn.
+struct ConvFuncs {
+  enum Kind { Forward, Transpose, GradWeight } kind = Forward;
+  int spatial = 2;   // 1, 2 or 3 spatial axes
+  int64_t group = 1;
+  Halide::Func x;    // x(s..., c, n), zero outside (the padding)
+  Halide::Func w;    // Forward/Transpose: repacked w(o, k..., c), zero outside
+  Halide::Func dy;   // GradWeight: transposed dy(o, q..., n), zero outside
+  Halide::Func perImage; // GradWeight only
+  Halide::Func prod; // the op's value
+  Halide::RDom r;    // prod's (Forward/Transpose) or perImage's reduction
+  Halide::RDom rn;   // GradWeight: the batch
+};
+void scheduleConv(ScheduleCtx &s, ConvFuncs f);
+
+// Register-tile sizes per ISA: the vector width (f32 lanes), how many
+// accumulator vectors a tile may hold without spilling, and how many of them
+// may lie along the vector axis. AVX-512 has 32 zmm registers, AVX2 16 ymm.
+struct CpuTiling {
+  int vw;      // f32 lanes per vector
+  int convAcc; // conv tiles: PERF-NOTES measured 16 fast, 24 spilling
+  int maxVecs; // vectors along the vectorized axis in a conv tile
+  int mmVecs, mmRows; // matmul: 3 x 8 = 24 zmm; 2 x 6 = 12 ymm
+};
+CpuTiling cpuTiling(const Halide::Target &t);
+
+// Shared template pieces (schedules/Tiling.cpp).
+//
+// One axis of a register tile: an argument index (Halide order) of both the
+// kernel output and the heavy Func, and the tile's extent along it.
+struct TileDim {
+  int arg;
+  int size;
+};
+// Splits `out` into tiles (tails guarded), computes `prod` per tile at a
+// fixed size (bound_extent: its inputs read zeros past the edges), keeps the
+// whole tile in registers: tile[0] is the vector axis (size a multiple of
+// vw), the other tile axes are unrolled, and the reduction loops run outside
+// the tile (prod's update reduces over `red`). `parallelArg` (an argument index; its
+// outer tile loop if tiled, -1 for none) runs across threads.
+void registerTile(Halide::Func out, Halide::Func prod, const Halide::RDom &red,
+                  const std::vector<TileDim> &tile, int vw, int parallelArg);
+// A schedule for any shape: prod at root, vectorized along its innermost
+// axis with guarded tails.
+void plainCpuSchedule(Halide::Func prod, int vw);
+// CUDA: one GPU thread per output element, the reduction in the thread.
+void gpuSchedule(Halide::Func out, Halide::Func prod);
+
+} // namespace dlc::codegen

@@ -1,0 +1,229 @@
+// Halide kernels of the heavy families (Conv, ConvTranspose, ConvGradWeight,
+// MatMul), each with its real schedule template for this machine, against
+// the reference interpreter (BackendCheck.h) over a sweep of shapes: odd
+// sizes (tail tiles), strides, dilations, asymmetric pads, groups and
+// depthwise, 1-D and 3-D, batch 1 and 64, matmul transposes, broadcasting and
+// 1-D operands. Then every template compiled for CUDA (no GPU needed: the
+// NVPTX backend writes PTX into the module).
+//
+// Tolerance: the kernels sum in f32 in a tile-dependent order; the
+// interpreter sums in double and rounds once. For L terms of size O(1) (the
+// inputs are uniform in [-2, 2)) the f32 error grows like eps * L in the
+// worst case, and a result near 0 (cancellation) has no relative scale, so
+// each case gets atol = 1e-6 * L (about 8 eps L) and rtol = 1e-4.
+#include "BackendCheck.h"
+
+#include "frontend/dlg/Parser.h"
+
+using dlc::test::BackendCheckOptions;
+using dlc::test::checkBackend;
+
+namespace {
+
+BackendCheckOptions sumOf(int64_t terms, int64_t batch = 3) {
+  BackendCheckOptions o;
+  o.syms = {{"N", batch}};
+  o.rtol = 1e-4;
+  o.atol = 1e-6 * static_cast<double>(terms);
+  return o;
+}
+
+} // namespace
+
+TEST(CodegenConv, ForwardOddShapesPadsStridesDilations) {
+  checkBackend(R"(graph t {
+  input x: f32[N, 3, 11, 13]
+  input w: f32[5, 3, 3, 3]
+  input b: f32[5]
+  input x2: f32[N, 4, 15, 12]
+  input w2: f32[7, 4, 3, 3]
+  y = Conv(x, w, b) {pads=[1, 2, 0, 1]}
+  y2 = Conv(x2, w2) {strides=[2, 2], dilations=[2, 1], pads=[1, 1, 2, 0]}
+  output y
+})", sumOf(4 * 3 * 9));
+}
+
+TEST(CodegenConv, ForwardKernelSizes) {
+  checkBackend(R"(graph t {
+  input x: f32[N, 6, 14, 14]
+  input w1: f32[20, 6, 1, 1]
+  input w5: f32[16, 6, 5, 5]
+  input w7: f32[8, 6, 7, 7]
+  input b: f32[16]
+  y1 = Conv(x, w1) {strides=[2, 2]}
+  y5 = Conv(x, w5, b)
+  y7 = Conv(x, w7) {pads=[3, 3, 3, 3]}
+  output y1
+})", sumOf(6 * 49));
+}
+
+TEST(CodegenConv, ForwardGroupedAndDepthwise) {
+  checkBackend(R"(graph t {
+  input x: f32[N, 8, 9, 10]
+  input wg: f32[12, 4, 3, 3]
+  input xd: f32[N, 6, 9, 10]
+  input wd: f32[6, 1, 3, 3]
+  input wm: f32[12, 1, 3, 3]
+  input bm: f32[12]
+  g = Conv(x, wg) {group=2, pads=[1, 0, 1, 2]}
+  d = Conv(xd, wd) {group=6, pads=[1, 1, 1, 1]}
+  m = Conv(xd, wm, bm) {group=6, strides=[2, 2]}
+  output g
+})", sumOf(4 * 9));
+}
+
+TEST(CodegenConv, ForwardOneAndThreeSpatialAxes) {
+  checkBackend(R"(graph t {
+  input x: f32[N, 4, 17]
+  input w: f32[6, 4, 3]
+  input v: f32[N, 2, 5, 6, 7]
+  input u: f32[3, 2, 3, 3, 3]
+  y = Conv(x, w) {strides=[2], pads=[1, 0]}
+  z = Conv(v, u) {pads=[1, 1, 1, 0, 1, 2]}
+  output y
+})", sumOf(2 * 27));
+}
+
+TEST(CodegenConv, InputGradientAsConvTranspose) {
+  // Conv's dx is ConvTranspose(dy, w) with Conv's attributes.
+  checkBackend(R"(graph t {
+  input dy: f32[N, 5, 7, 8]
+  input w: f32[5, 3, 3, 3]
+  input b: f32[3]
+  input dyg: f32[N, 6, 5, 5]
+  input wg: f32[6, 2, 3, 3]
+  input dy1: f32[N, 4, 9]
+  input w1: f32[4, 3, 5]
+  x = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  xs = ConvTranspose(dy, w, b) {strides=[2, 2], pads=[1, 0, 1, 1], output_padding=[1, 0]}
+  xd = ConvTranspose(dy, w) {dilations=[2, 2], pads=[2, 2, 2, 2]}
+  xg = ConvTranspose(dyg, wg) {group=3, strides=[2, 1]}
+  x1 = ConvTranspose(dy1, w1) {strides=[3], pads=[2, 1]}
+  output x
+})", sumOf(6 * 9));
+}
+
+TEST(CodegenConv, WeightGradient) {
+  checkBackend(R"(graph t {
+  input x: f32[N, 3, 11, 13]
+  input dy: f32[N, 5, 10, 14]
+  input xs: f32[N, 4, 15, 12]
+  input dys: f32[N, 7, 7, 6]
+  input xg: f32[N, 6, 9, 10]
+  input dyg: f32[N, 6, 9, 10]
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 2, 0, 1]}
+  dws = ConvGradWeight(xs, dys) {kernel_shape=[3, 3], strides=[2, 2], dilations=[2, 1], pads=[1, 1, 2, 0]}
+  dwd = ConvGradWeight(xg, dyg) {kernel_shape=[3, 3], group=6, pads=[1, 1, 1, 1]}
+  output dw
+})", sumOf(3 * 14 * 10));
+  checkBackend(R"(graph t {
+  input x: f32[N, 4, 17]
+  input dy: f32[N, 6, 8]
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3], strides=[2], pads=[1, 0]}
+  output dw
+})", sumOf(3 * 8));
+}
+
+TEST(CodegenConv, BatchOneAndBatch64) {
+  // The three passes of a 3x3 layer with full register tiles (32 output
+  // channels, 14 wide), at batch 1 and 64.
+  const char *g = R"(graph t {
+  input x: f32[N, 16, 14, 14]
+  input w: f32[32, 16, 3, 3]
+  input dy: f32[N, 32, 14, 14]
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  dx = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
+  output y
+})";
+  checkBackend(g, sumOf(196, 1));
+  checkBackend(g, sumOf(64 * 196, 64));
+}
+
+TEST(CodegenMatMul, TransposesAndBroadcasting) {
+  checkBackend(R"(graph t {
+  input a: f32[2, 1, 5, 7]
+  input at: f32[2, 1, 7, 5]
+  input b: f32[3, 7, 9]
+  input bt: f32[3, 9, 7]
+  nn = MatMul(a, b)
+  tn = MatMul(at, b) {transA=1}
+  nt = MatMul(a, bt) {transB=1}
+  tt = MatMul(at, bt) {transA=1, transB=1}
+  output nn
+})", sumOf(7));
+  checkBackend(R"(graph t {
+  input a: f32[N, 13]
+  input b: f32[13, 50]
+  input c: f32[50, 13]
+  nn = MatMul(a, b)
+  nt = MatMul(a, c) {transB=1}
+  tn = MatMul(b, b) {transA=1}
+  output nn
+})", sumOf(50));
+}
+
+TEST(CodegenMatMul, OneDimensionalOperands) {
+  checkBackend(R"(graph t {
+  input v: f32[7]
+  input b: f32[3, 7, 9]
+  input a: f32[2, 5, 7]
+  input u: f32[7]
+  vb = MatMul(v, b)
+  av = MatMul(a, u)
+  vu = MatMul(v, u)
+  output vb
+})", sumOf(7));
+}
+
+TEST(CodegenMatMul, MlpShapesAtBatch64) {
+  // Forward x W^T, dx = dy W, dW = dy^T x of the MLP's first layer.
+  checkBackend(R"(graph t {
+  input x: f32[N, 784]
+  input w: f32[256, 784]
+  input dy: f32[N, 256]
+  y = MatMul(x, w) {transB=1}
+  dx = MatMul(dy, w)
+  dw = MatMul(dy, x) {transA=1}
+  output y
+})", sumOf(784, 64));
+}
+
+// Each template compiles for CUDA into a module; nothing runs.
+TEST(CodegenCuda, SchedulesCompileForCuda) {
+  auto parsed = dlc::parseDlg(R"(graph t {
+  input x: f32[N, 16, 14, 14]
+  input w: f32[32, 16, 3, 3]
+  input dy: f32[N, 32, 14, 14]
+  input xd: f32[N, 6, 9, 10]
+  input wd: f32[6, 1, 3, 3]
+  input a: f32[N, 784]
+  input fw: f32[256, 784]
+  input g: f32[N, 256]
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  s = Conv(x, w) {strides=[2, 2], pads=[1, 1, 1, 1]}
+  d = Conv(xd, wd) {group=6, pads=[1, 1, 1, 1]}
+  dx = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
+  nt = MatMul(a, fw) {transB=1}
+  nn = MatMul(g, fw)
+  tn = MatMul(g, a) {transA=1}
+  output y
+})", "cuda.dlg", "");
+  ASSERT_TRUE(bool(parsed)) << parsed.error().message();
+  Halide::Target cuda("host-cuda-cuda_capability_86");
+  for (const auto &n : (*parsed)->nodes()) {
+    auto k = dlc::codegen::buildKernel(dlc::codegen::singleNodeGroup(*n), cuda, "k_" + n->name);
+    ASSERT_TRUE(bool(k)) << n->describe() << ": " << k.error().message();
+    try {
+      Halide::Module m = k->pipeline.compile_to_module(k->args, "k_" + n->name, cuda);
+      // The device code is a buffer of PTX inside the module.
+      bool ptx = false;
+      for (const auto &b : m.buffers())
+        ptx |= b.size_in_bytes() > 0 && std::string(b.name()).find("gpu_source_kernels") != std::string::npos;
+      EXPECT_TRUE(ptx) << n->describe() << ": no GPU kernels in the module";
+    } catch (const Halide::Error &e) {
+      ADD_FAILURE() << n->describe() << ": " << e.what();
+    }
+  }
+}
