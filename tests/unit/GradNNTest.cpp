@@ -11,6 +11,7 @@
 // window has a tie and a step of h never changes a window's maximum: the
 // finite difference is well defined.
 #include "GradCheck.h"
+#include "TorchOracle.h"
 
 #include "dlrt/Npy.h"
 
@@ -279,12 +280,9 @@ TEST(GradNN, DropoutStepInput) {
 
 namespace {
 
-bool haveTorch() {
-  static int ok = -1;
-  if (ok < 0)
-    ok = std::system(DLC_PYTHON " -c 'import torch, numpy' >/dev/null 2>&1") == 0;
-  return ok == 1;
-}
+using dlc::test::pyTuple;
+using dlc::test::TorchCases;
+
 
 Tensor randomTensor(const Ints &shape, std::mt19937 &rng) {
   std::uniform_real_distribution<double> u(-1, 1);
@@ -327,70 +325,7 @@ Ints forwardShape(OpKind op, const std::vector<Ints> &shapes,
   return y ? (*y)->type.staticShape() : Ints{};
 }
 
-// PyTorch cases run in one Python process. Each body sees `x` (its inputs
-// as float64 tensors) and `F`, and assigns `y` (a tensor or a list).
-class TorchBatch {
-public:
-  TorchBatch() {
-    std::string t = (fs::temp_directory_path() / "dlc-gradnn-XXXXXX").string();
-    if (mkdtemp(t.data()))
-      dir_ = t;
-  }
-  ~TorchBatch() {
-    std::error_code ec;
-    if (!dir_.empty())
-      fs::remove_all(dir_, ec);
-  }
-  int add(const std::string &body, const std::vector<Tensor> &ins) {
-    int k = static_cast<int>(bodies_.size());
-    bodies_.push_back(body);
-    for (size_t i = 0; i < ins.size(); ++i)
-      EXPECT_TRUE(bool(dlrt::writeNpy(file(k, "in", i), ins[i])));
-    counts_.push_back(ins.size());
-    return k;
-  }
-  bool run() {
-    std::ofstream py(dir_ / "ref.py");
-    py << "import numpy as np, torch\nimport torch.nn.functional as F\n"
-          "d = '" << dir_.string() << "'\n";
-    for (size_t k = 0; k < bodies_.size(); ++k) {
-      py << "x = [torch.from_numpy(np.load(f'{d}/c" << k << "_in{i}.npy')) for i in range("
-         << counts_[k] << ")]\n" << bodies_[k] << "\n"
-         << "for j, t in enumerate(y if isinstance(y, (list, tuple)) else [y]):\n"
-            "    np.save(f'{d}/c" << k << "_out{j}.npy', t.detach().numpy())\n";
-    }
-    py.close();
-    std::string cmd = std::string(DLC_PYTHON " ") + (dir_ / "ref.py").string() + " > " +
-                      (dir_ / "log").string() + " 2>&1";
-    if (std::system(cmd.c_str()) == 0)
-      return true;
-    std::ifstream log(dir_ / "log");
-    std::stringstream ss;
-    ss << log.rdbuf();
-    ADD_FAILURE() << "PyTorch failed:\n" << ss.str();
-    return false;
-  }
-  Tensor output(int k, size_t j) {
-    auto t = dlrt::readNpy(file(k, "out", j));
-    EXPECT_TRUE(bool(t)) << t.error().message();
-    return t ? *t : Tensor();
-  }
 
-private:
-  std::string file(int k, const char *kind, size_t i) const {
-    return (dir_ / ("c" + std::to_string(k) + "_" + kind + std::to_string(i) + ".npy")).string();
-  }
-  fs::path dir_;
-  std::vector<std::string> bodies_;
-  std::vector<size_t> counts_;
-};
-
-std::string pyTuple(const Ints &v) {
-  std::string s = "(";
-  for (int64_t d : v)
-    s += std::to_string(d) + ", ";
-  return s + ")";
-}
 
 std::string pyBool(int64_t v) { return v ? "True" : "False"; }
 
@@ -417,7 +352,7 @@ struct Compare {
 
 constexpr double kRtol = 1e-10, kAtol = 1e-12;
 
-void compareAll(TorchBatch &torch, const std::vector<Compare> &cmps) {
+void compareAll(TorchCases &torch, const std::vector<Compare> &cmps) {
   ASSERT_TRUE(torch.run());
   for (const Compare &c : cmps) {
     SCOPED_TRACE(c.what);
@@ -442,12 +377,8 @@ Attr ints(const Ints &v) { return Attr::ofInts(v); }
 
 } // namespace
 
-#define SKIP_WITHOUT_TORCH()                                                   \
-  if (!haveTorch())                                                            \
-  GTEST_SKIP() << DLC_PYTHON " cannot import torch"
-
 TEST(GradNNTorch, ConvGradWeight) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   struct Case {
     Ints x, w, strides, pads, dilations;
     int64_t group;
@@ -460,7 +391,7 @@ TEST(GradNNTorch, ConvGradWeight) {
       {{1, 4, 5, 6, 7}, {4, 2, 3, 2, 3}, {1, 2, 2}, {1, 0, 1, 1, 1, 0}, {1, 1, 2}, 2},
   };
   std::mt19937 rng(11);
-  TorchBatch torch;
+  TorchCases torch;
   std::vector<Compare> cmps;
   for (const Case &c : cases) {
     size_t r = c.x.size() - 2;
@@ -483,7 +414,7 @@ TEST(GradNNTorch, ConvGradWeight) {
 }
 
 TEST(GradNNTorch, PoolGrads) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   // PyTorch pads symmetrically, at most half the window.
   struct Case {
     Ints x, kernel, strides, pads, dilations;
@@ -498,7 +429,7 @@ TEST(GradNNTorch, PoolGrads) {
       {{1, 2, 9, 9}, {3, 2}, {2, 2}, {1, 1}, {2, 3}, 1}, // max only: dilation
   };
   std::mt19937 rng(12);
-  TorchBatch torch;
+  TorchCases torch;
   std::vector<Compare> cmps;
   for (const Case &c : cases) {
     size_t r = c.x.size() - 2;
@@ -537,9 +468,9 @@ TEST(GradNNTorch, PoolGrads) {
 }
 
 TEST(GradNNTorch, BatchNormGrad) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   std::mt19937 rng(13);
-  TorchBatch torch;
+  TorchCases torch;
   std::vector<Compare> cmps;
   for (const Ints &xs : {Ints{4, 3, 5, 6}, Ints{7, 5}, Ints{2, 4, 3, 2, 3}}) {
     Tensor x = randomTensor(xs, rng), s = randomTensor({xs[1]}, rng),

@@ -21,6 +21,8 @@
 #include "dlrt/Npy.h"
 #include "ir/Builder.h"
 
+#include "TorchOracle.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -40,34 +42,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using namespace dlc::test;
 using Shape = std::vector<int64_t>;
 using Attrs = std::map<std::string, Attr>;
 using Ints = std::vector<int64_t>;
 
-bool haveTorch() {
-  static int ok = -1;
-  if (ok < 0)
-    ok = std::system(DLC_PYTHON " -c 'import torch, numpy' >/dev/null 2>&1") == 0;
-  return ok == 1;
-}
 
-#define SKIP_WITHOUT_TORCH()                                                   \
-  if (!haveTorch())                                                            \
-  GTEST_SKIP() << DLC_PYTHON " cannot import torch"
-
-// A scratch directory removed when the test ends.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dlc-interp-XXXXXX").string();
-    path = mkdtemp(tmpl.data()) ? fs::path(tmpl) : fs::path();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty())
-      fs::remove_all(path, ec);
-  }
-};
 
 Tensor randomTensor(Shape shape, std::mt19937 &rng, double lo = -1, double hi = 1) {
   std::uniform_real_distribution<double> u(lo, hi);
@@ -77,93 +57,7 @@ Tensor randomTensor(Shape shape, std::mt19937 &rng, double lo = -1, double hi = 
   return t;
 }
 
-std::string pyTuple(const Ints &v) {
-  std::string s = "(";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += std::to_string(v[i]) + (v.size() == 1 || i + 1 < v.size() ? ", " : "");
-  return s + ")";
-}
 
-// PyTorch reference computations, batched into one Python process.
-class TorchRef {
-public:
-  // `body`: Python that sees `x` (a list of float64 tensors: the inputs) and
-  // `F` (torch.nn.functional) and assigns `y` (a tensor or a list of them).
-  int add(const std::string &body, std::vector<Tensor> inputs) {
-    cases_.push_back({body, std::move(inputs)});
-    return static_cast<int>(cases_.size()) - 1;
-  }
-
-  // Runs all cases; false (with a test failure) if Python failed.
-  bool run() {
-    if (dir_.path.empty()) {
-      ADD_FAILURE() << "cannot create a temporary directory";
-      return false;
-    }
-    std::ostringstream py;
-    py << "import sys, numpy as np, torch\n"
-          "import torch.nn.functional as F\n"
-          "d = sys.argv[1]\n"
-          "def load(k, i):\n"
-          "    return torch.from_numpy(np.load(f'{d}/c{k}_in{i}.npy').astype(np.float64))\n"
-          "def save(k, ys):\n"
-          "    if not isinstance(ys, (list, tuple)): ys = [ys]\n"
-          "    for j, t in enumerate(ys):\n"
-          "        a = np.array(t.detach().to(torch.float64).numpy(), order='C')\n"
-          "        np.save(f'{d}/c{k}_out{j}.npy', a)\n";
-    for (size_t k = 0; k < cases_.size(); ++k) {
-      for (size_t i = 0; i < cases_[k].inputs.size(); ++i) {
-        std::string p = file(k, "in", i);
-        if (Status s = dlrt::writeNpy(p, cases_[k].inputs[i]); !s) {
-          ADD_FAILURE() << s.error().message();
-          return false;
-        }
-      }
-      py << "def case" << k << "(x):\n";
-      std::istringstream lines(cases_[k].body);
-      for (std::string line; std::getline(lines, line);)
-        py << "    " << line << "\n";
-      py << "    return y\n";
-      py << "save(" << k << ", case" << k << "([load(" << k << ", i) for i in range("
-         << cases_[k].inputs.size() << ")]))\n";
-    }
-    fs::path script = dir_.path / "ref.py";
-    std::ofstream(script) << py.str();
-    std::string cmd = std::string(DLC_PYTHON) + " " + script.string() + " " +
-                      dir_.path.string() + " > " + (dir_.path / "log").string() +
-                      " 2>&1";
-    if (std::system(cmd.c_str()) != 0) {
-      std::ifstream log(dir_.path / "log");
-      std::stringstream ss;
-      ss << log.rdbuf();
-      ADD_FAILURE() << "PyTorch reference failed:\n" << ss.str();
-      return false;
-    }
-    return true;
-  }
-
-  Tensor output(int k, int j = 0) {
-    auto t = dlrt::readNpy(file(k, "out", j));
-    if (!t) {
-      ADD_FAILURE() << t.error().message();
-      return Tensor();
-    }
-    return *t;
-  }
-
-private:
-  std::string file(size_t k, const char *kind, size_t i) const {
-    return (dir_.path / ("c" + std::to_string(k) + "_" + kind + std::to_string(i) +
-                         ".npy"))
-        .string();
-  }
-  struct Case {
-    std::string body;
-    std::vector<Tensor> inputs;
-  };
-  std::vector<Case> cases_;
-  TempDir dir_;
-};
 
 void expectClose(const Tensor &got, const Tensor &ref, double rtol, double atol,
                  const std::string &what) {
@@ -236,7 +130,7 @@ struct Check {
   std::vector<bool> present;
 };
 
-void verifyAll(TorchRef &torch, const std::vector<Check> &checks) {
+void verifyAll(TorchCases &torch, const std::vector<Check> &checks) {
   ASSERT_TRUE(torch.run());
   for (const Check &c : checks) {
     for (DType dt : {DType::F32, DType::F64}) {
@@ -288,7 +182,7 @@ struct ConvCase {
 };
 
 TEST(InterpTorch, ConvSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   std::vector<ConvCase> cases = {
       {{1, 3, 7, 7}, 4, {3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},
       {{2, 4, 9, 8}, 6, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, 2, false},
@@ -305,7 +199,7 @@ TEST(InterpTorch, ConvSweep) {
       {{2, 3, 4, 5, 6}, 2, {2, 3, 1}, {2, 1, 1}, {0, 1, 0, 1, 0, 0}, {1, 2, 1}, 1, false},
   };
   std::mt19937 rng(1);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (const ConvCase &c : cases) {
     size_t r = c.x.size() - 2;
@@ -339,7 +233,7 @@ struct ConvTCase {
 };
 
 TEST(InterpTorch, ConvTransposeSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   std::vector<ConvTCase> cases = {
       {{1, 3, 5, 5}, 2, {3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, {0, 0}, 1, true},
       {{2, 4, 4, 5}, 3, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 2, false},
@@ -350,7 +244,7 @@ TEST(InterpTorch, ConvTransposeSweep) {
       {{1, 2, 3, 4, 3}, 2, {2, 3, 2}, {2, 1, 2}, {0, 1, 0, 0, 1, 0}, {1, 1, 1}, {1, 0, 1}, 2, true},
   };
   std::mt19937 rng(2);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (const ConvTCase &c : cases) {
     size_t r = c.x.size() - 2;
@@ -393,7 +287,7 @@ struct PoolCase {
 };
 
 TEST(InterpTorch, PoolSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   std::vector<PoolCase> cases = {
       {true, {1, 2, 7, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, false, false},
       {true, {2, 3, 8, 9}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, true, false},
@@ -411,7 +305,7 @@ TEST(InterpTorch, PoolSweep) {
       {false, {1, 2, 5, 6, 7}, {3, 2, 3}, {2, 2, 2}, {1, 1, 1}, {}, true, false},
   };
   std::mt19937 rng(3);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (const PoolCase &c : cases) {
     size_t r = c.x.size() - 2;
@@ -443,10 +337,10 @@ TEST(InterpTorch, PoolSweep) {
 }
 
 TEST(InterpTorch, BatchNormSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   std::vector<Shape> shapes = {{4, 3}, {2, 5, 7}, {3, 4, 5, 6}, {2, 3, 3, 4, 5}, {1, 2, 1, 3}};
   std::mt19937 rng(4);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (const Shape &s : shapes)
     for (int training : {0, 1}) {
@@ -471,11 +365,11 @@ TEST(InterpTorch, BatchNormSweep) {
 }
 
 TEST(InterpTorch, SoftmaxSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   std::vector<std::pair<Shape, int64_t>> cases = {
       {{10}, 0}, {{3, 7}, -1}, {{3, 7}, 0}, {{2, 3, 5}, 1}, {{2, 3, 4, 5}, -2}, {{1, 1000}, 1}};
   std::mt19937 rng(5);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (auto &[s, axis] : cases)
     for (bool isLog : {false, true}) {
@@ -490,7 +384,7 @@ TEST(InterpTorch, SoftmaxSweep) {
 }
 
 TEST(InterpTorch, MatMulSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   struct MM {
     Shape a, b;
     int ta, tb;
@@ -504,7 +398,7 @@ TEST(InterpTorch, MatMulSweep) {
       {{33, 17}, {17, 29}, 0, 0},
   };
   std::mt19937 rng(6);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (const MM &c : cases) {
     std::vector<Tensor> ins{randomTensor(c.a, rng), randomTensor(c.b, rng)};
@@ -520,7 +414,7 @@ TEST(InterpTorch, MatMulSweep) {
 }
 
 TEST(InterpTorch, FloatMathSweep) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   struct U {
     OpKind op;
     Attrs attrs;
@@ -540,7 +434,7 @@ TEST(InterpTorch, FloatMathSweep) {
       {OpKind::Cos, {}, "torch.cos(x[0])", -10, 10},
   };
   std::mt19937 rng(7);
-  TorchRef torch;
+  TorchCases torch;
   std::vector<Check> checks;
   for (const U &c : cases) {
     std::vector<Tensor> ins{randomTensor({5, 41}, rng, c.lo, c.hi)};
@@ -562,7 +456,7 @@ TEST(InterpTorch, FloatMathSweep) {
 // torchvision's ResNet-18 (random weights, randomized BatchNorm statistics,
 // eval mode) at batch 1, 224x224, built here from core ops.
 TEST(InterpTorch, ResNet18MatchesTorchvision) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   if (std::system(DLC_PYTHON " -c 'import torchvision' >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "no torchvision";
   TempDir dir;

@@ -28,6 +28,8 @@
 #include "ir/Verifier.h"
 #include "runtime/reference/Interpreter.h"
 
+#include "TorchOracle.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -48,6 +50,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using namespace dlc::test;
+
 using Args = std::map<std::string, double>;
 
 constexpr int kSteps = 5;
@@ -57,31 +61,7 @@ constexpr double kLrScale[kSteps] = {1, 0.5, 1, 0.25, 2};
 constexpr double kGradScale[kSteps] = {1, 2, 0.1, 1.5, 0.05};
 const std::vector<int64_t> kShapes[] = {{3, 4}, {5}};
 
-bool haveTorch() {
-  static int ok = -1;
-  if (ok < 0)
-    ok = std::system(DLC_PYTHON " -c 'import torch, numpy' >/dev/null 2>&1") ==
-         0;
-  return ok == 1;
-}
 
-#define SKIP_WITHOUT_TORCH()                                                   \
-  if (!haveTorch())                                                            \
-  GTEST_SKIP() << DLC_PYTHON " cannot import torch"
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl =
-        (fs::temp_directory_path() / "dlc-optim-XXXXXX").string();
-    path = mkdtemp(tmpl.data()) ? fs::path(tmpl) : fs::path();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty())
-      fs::remove_all(path, ec);
-  }
-};
 
 std::string num(double v) {
   char buf[32];
@@ -171,10 +151,6 @@ Tensor stack(const std::vector<Tensor> &ts) {
 class TorchOptim {
 public:
   bool run(const std::vector<Case> &cases) {
-    if (dir_.path.empty()) {
-      ADD_FAILURE() << "cannot create a temporary directory";
-      return false;
-    }
     std::ostringstream py;
     py << "import sys, numpy as np, torch\n"
           "d = sys.argv[1]\n"
@@ -221,29 +197,10 @@ public:
          << (c.dt == DType::F32 ? "float32" : "float64")
          << "', lambda ps, lrs: " << torchCall(c.kind, c.args) << ")\n";
     }
-    fs::path script = dir_.path / "ref.py";
-    std::ofstream(script) << py.str();
-    std::string cmd = std::string(DLC_PYTHON) + " " + script.string() + " " +
-                      dir_.path.string() + " > " +
-                      (dir_.path / "log").string() + " 2>&1";
-    if (std::system(cmd.c_str()) != 0) {
-      std::ifstream log(dir_.path / "log");
-      std::stringstream ss;
-      ss << log.rdbuf();
-      ADD_FAILURE() << "torch.optim reference failed:\n" << ss.str();
-      return false;
-    }
-    return true;
+    return runPython(dir_, py.str(), "torch.optim reference");
   }
 
-  Tensor load(size_t k, const std::string &what) {
-    auto t = dlrt::readNpy(file(k, what));
-    if (!t) {
-      ADD_FAILURE() << t.error().message();
-      return Tensor();
-    }
-    return *t;
-  }
+  Tensor load(size_t k, const std::string &what) { return loadNpy(file(k, what)); }
   std::vector<std::string> slots(size_t k, size_t i) {
     std::ifstream in(dir_.path / ("c" + std::to_string(k) + "_slots" +
                                   std::to_string(i) + ".txt"));
@@ -258,13 +215,7 @@ private:
     return (dir_.path / ("c" + std::to_string(k) + "_" + what + ".npy"))
         .string();
   }
-  static bool save(const std::string &path, const Tensor &t) {
-    if (Status s = dlrt::writeNpy(path, t); !s) {
-      ADD_FAILURE() << s.error().message();
-      return false;
-    }
-    return true;
-  }
+  static bool save(const std::string &path, const Tensor &t) { return saveNpy(path, t); }
   TempDir dir_;
 };
 
@@ -386,7 +337,7 @@ void checkAgainstTorch(const std::string &kind, double baseLr,
 }
 
 TEST(OptimizerTorchTest, Sgd) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   checkAgainstTorch("sgd", 0.1,
                     {{{"lr", 0.1}},
                      {{"lr", 0.1}, {"weight_decay", 0.1}},
@@ -404,7 +355,7 @@ TEST(OptimizerTorchTest, Sgd) {
 }
 
 TEST(OptimizerTorchTest, Adagrad) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   checkAgainstTorch("adagrad", 0.1,
                     {{},
                      {{"lr_decay", 0.1}},
@@ -418,7 +369,7 @@ TEST(OptimizerTorchTest, Adagrad) {
 }
 
 TEST(OptimizerTorchTest, Adadelta) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   checkAgainstTorch("adadelta", 1.0,
                     {{},
                      {{"rho", 0.5}},
@@ -428,7 +379,7 @@ TEST(OptimizerTorchTest, Adadelta) {
 }
 
 TEST(OptimizerTorchTest, Rmsprop) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   checkAgainstTorch("rmsprop", 0.01,
                     {{},
                      {{"momentum", 0.9}},
@@ -444,7 +395,7 @@ TEST(OptimizerTorchTest, Rmsprop) {
 }
 
 TEST(OptimizerTorchTest, Adam) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   checkAgainstTorch("adam", 0.01,
                     {{},
                      {{"amsgrad", 1}},
@@ -459,7 +410,7 @@ TEST(OptimizerTorchTest, Adam) {
 }
 
 TEST(OptimizerTorchTest, AdamW) {
-  SKIP_WITHOUT_TORCH();
+  DLC_SKIP_WITHOUT_TORCH();
   checkAgainstTorch("adamw", 0.01,
                     {{},
                      {{"amsgrad", 1}},
