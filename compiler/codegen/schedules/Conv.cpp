@@ -95,7 +95,11 @@ void scheduleGradWeight(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
 
   std::vector<Var> ia = img.args(); // k..., c, o, n
   img.compute_at(prod, pa[0]).bound_extent(ia[r + 1], To).bound_extent(ia[r], Tc);
-  img.vectorize(ia[r + 1], vw);
+  // o innermost in storage: each accumulator one contiguous vector.
+  std::vector<Var> storage{ia[r + 1], ia[r]};
+  storage.insert(storage.end(), ia.begin(), ia.begin() + r);
+  storage.push_back(ia[r + 2]);
+  img.reorder_storage(storage).vectorize(ia[r + 1], vw);
   Stage iu = img.update();
   std::vector<VarOrRVar> inner{ia[r + 1], ia[r]};
   for (int i = 0; i < f.r.dimensions(); ++i)
@@ -116,6 +120,7 @@ void scheduleGradWeight(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
 } // namespace
 
 void scheduleConv(ScheduleCtx &s, ConvFuncs f) {
+  boundStaticOutput(s);
   if (s.target.has_gpu_feature()) {
     gpuSchedule(s.out, f.prod);
     if (f.kind == ConvFuncs::GradWeight)

@@ -17,6 +17,7 @@ namespace dlc::codegen {
 using namespace Halide;
 
 void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f) {
+  boundStaticOutput(s);
   if (s.target.has_gpu_feature()) {
     gpuSchedule(s.out, f.prod);
     return;

@@ -67,6 +67,9 @@ CpuTiling cpuTiling(const Halide::Target &t);
 
 // Shared template pieces (schedules/Tiling.cpp).
 //
+// Declares the static extents of the kernel output (the node's type), so
+// that tail guards fold away where tiles divide the shape.
+void boundStaticOutput(ScheduleCtx &s);
 // One axis of a register tile: an argument index (Halide order) of both the
 // kernel output and the heavy Func, and the tile's extent along it.
 struct TileDim {

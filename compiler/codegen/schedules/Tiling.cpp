@@ -22,22 +22,30 @@ CpuTiling cpuTiling(const Target &t) {
   return {4, 8, 2, 2, 4};
 }
 
+void boundStaticOutput(ScheduleCtx &s) {
+  const Dims &d = s.node.outputs[0]->type.dims;
+  Halide::OutputImageParam o = s.out.output_buffer();
+  for (size_t a = 0; a < d.size(); ++a)
+    if (d[a].isStatic())
+      o.dim(static_cast<int>(d.size() - 1 - a)).set_bounds(0, static_cast<int>(d[a].value));
+}
+
 void registerTile(Func out, Func prod, const RDom &red, const std::vector<TileDim> &tile,
                   int vw, int parallelArg) {
   std::vector<Var> oa = out.args(), pa = prod.args();
   std::vector<TileDim> byArg = tile;
   std::sort(byArg.begin(), byArg.end(),
             [](const TileDim &a, const TileDim &b) { return a.arg < b.arg; });
+  // Loop order: the tile's axes innermost, then every other loop (outer tile
+  // loops and untiled axes) in argument order, so that `prod`, computed at
+  // the innermost of those, covers exactly one tile.
   std::vector<VarOrRVar> order;
-  std::vector<Var> outer;
-  Var parallel = parallelArg >= 0 ? oa[parallelArg] : Var();
+  std::vector<Var> outer(oa.begin(), oa.end());
   for (const TileDim &d : byArg) {
     Var vo(oa[d.arg].name() + "_o"), vi(oa[d.arg].name() + "_i");
     out.split(oa[d.arg], vo, vi, d.size, TailStrategy::GuardWithIf);
     order.push_back(vi);
-    outer.push_back(vo);
-    if (d.arg == parallelArg)
-      parallel = vo;
+    outer[d.arg] = vo;
   }
   order.insert(order.end(), outer.begin(), outer.end());
   out.reorder(order);
@@ -47,12 +55,19 @@ void registerTile(Func out, Func prod, const RDom &red, const std::vector<TileDi
   if (first.size >= 4 && first.size % 4 == 0)
     out.vectorize(order.front().var, std::min(first.size, vw));
   if (parallelArg >= 0)
-    out.parallel(parallel);
+    out.parallel(outer[parallelArg]);
 
   prod.compute_at(out, outer.front());
   for (const TileDim &d : tile)
     prod.bound_extent(pa[d.arg], d.size);
   Var v = pa[tile[0].arg];
+  // The vector axis innermost in storage too: each accumulator is one
+  // contiguous vector that LLVM keeps in a register.
+  std::vector<Var> storage{v};
+  for (const Var &a : pa)
+    if (a.name() != v.name())
+      storage.push_back(a);
+  prod.reorder_storage(storage);
   prod.vectorize(v, vw);
   // The update: the register tile innermost (vector axis first), the
   // reduction around it.
