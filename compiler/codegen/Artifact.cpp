@@ -415,4 +415,34 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
   return Status::ok();
 }
 
+Expected<std::string> emitKernels(const Graph &g, const std::string &targetName,
+                                  const std::string &form) {
+  DLC_TRY(target, resolveTarget(targetName));
+  std::string out;
+  std::vector<KernelGroup> groups = groupNodes(g);
+  std::string file = (fs::temp_directory_path() / ("dlc-emit-" + std::to_string(getpid()))).string();
+  for (size_t i = 0; i < groups.size(); ++i) {
+    std::string name = "kernel" + std::to_string(i);
+    DLC_TRY(k, buildKernel(groups[i], target, name));
+    out += "// " + name + ":";
+    for (const Node *n : groups[i].nodes)
+      out += " " + n->name + " (" + opName(n->op) + ")";
+    out += "\n";
+    try {
+      if (form == "halide")
+        k.pipeline.compile_to_lowered_stmt(file, k.args, Halide::StmtOutputFormat::Text, target);
+      else
+        k.pipeline.compile_to_assembly(file, k.args, name,
+                                       target.with_feature(Halide::Target::NoRuntime));
+    } catch (const Halide::Error &e) {
+      return Error("kernel " + name + ": halide: " + e.what());
+    }
+    std::string text;
+    DLC_CHECK(readFile(file, text));
+    out += text + "\n";
+  }
+  std::remove(file.c_str());
+  return out;
+}
+
 } // namespace dlc::codegen

@@ -27,4 +27,9 @@ struct ArtifactOptions {
 Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOptions &o,
                      const std::string &path);
 
+// The graph's kernels as Halide's lowered statements (`halide`) or as
+// assembly (`asm`) for the target, each headed by the nodes it computes.
+Expected<std::string> emitKernels(const Graph &g, const std::string &target,
+                                  const std::string &form);
+
 } // namespace dlc::codegen

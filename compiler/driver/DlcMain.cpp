@@ -356,8 +356,12 @@ Status run(const Options &o) {
     text = printGraph(*g, popts);
   else if (o.emit == "dot")
     text = printDot(*g);
+  else if (o.emit == "halide" || o.emit == "asm") {
+    DLC_TRY(k, codegen::emitKernels(*g, o.target, o.emit));
+    text = k;
+  }
   else
-    return Error("--emit=" + o.emit + " is not available (expected ir or dot)");
+    return Error("--emit=" + o.emit + " is not available");
   return writeFileAtomic(o.output.empty() ? "-" : o.output, text);
 }
 
@@ -369,8 +373,10 @@ int dlcMain(int argc, char **argv) {
   app.get_formatter()->column_width(34);
   Options o;
   app.add_option("model", o.model, "The model: a .onnx or .dlg file, or a .dlm artifact to run");
-  app.add_option("--emit", o.emit, "What to write: ir (.dlg text) or dot (Graphviz)")
-      ->check(CLI::IsMember({"ir", "dot"}));
+  app.add_option("--emit", o.emit,
+                 "What to write: ir (.dlg text), dot (Graphviz), halide (each kernel's lowered "
+                 "Halide statement) or asm (each kernel's assembly)")
+      ->check(CLI::IsMember({"ir", "dot", "halide", "asm"}));
   app.add_option("-o", o.output, "Output file (default: standard output)");
   app.add_option("--passes", o.passes, "Comma-separated pass pipeline to run");
   app.add_flag("--print-passes", o.printPasses, "List the registered passes");
