@@ -1,31 +1,13 @@
 // Halide lowering of the element-wise families: unary math, binary ops with
 // numpy broadcasting, comparisons, where, cast. Math runs in the tensor's
 // type (f16 through f32).
-#include "codegen/Lower.h"
+#include "codegen/ops/Helpers.h"
 
 namespace dlc::codegen {
 
 using namespace Halide;
 
 namespace {
-
-// x broadcast to an output of rank r: index i of the output maps to x's axis
-// i - (r - rank(x)), and size-1 axes of x read index 0.
-Expr broadcastRead(const HTensor &x, const std::vector<Var> &vars, const HTensor &out) {
-  size_t lead = out.rank() - x.rank();
-  std::vector<Expr> idx;
-  for (size_t a = 0; a < x.rank(); ++a) {
-    const Expr &e = x.extents[a];
-    const int64_t *one = as_const_int(e);
-    idx.push_back(one && *one == 1 && !is_const(out.extents[a + lead], 1)
-                      ? Expr(0)
-                      : Expr(vars[a + lead]));
-  }
-  return x(idx);
-}
-
-// Computes in f32 for f16 tensors, casting back on the way out.
-Expr widen(Expr e) { return e.type().is_float() && e.type().bits() == 16 ? cast(Float(32), e) : e; }
 
 Expr unaryMath(const Node &n, Expr x) {
   Type t = x.type();

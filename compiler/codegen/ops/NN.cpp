@@ -1,0 +1,390 @@
+// Halide lowering of the neural-network layers other than the heavy ones
+// (MatMul and the convolutions live in MatMul.cpp and Conv.cpp): MaxPool and
+// AveragePool and their gradients, BatchNorm (inference and training) and
+// BatchNormGrad, Dropout, Softmax and LogSoftmax.
+//
+// Semantics are the reference interpreter's (runtime/reference/NN.cpp and
+// GradNN.cpp). Pooling windows are reductions over a fixed RDom of kernel
+// taps, inlined into the vectorized output loop; padded taps are masked, never
+// read. Pool gradients are gathers, not scatters: each input position visits
+// the few windows that can contain it, so dx stays a pure, vectorizable Func.
+// Statistics shared by many outputs (BatchNorm moments, softmax row maxima and
+// sums, max-pool argmaxes) are computed once (computeOnce).
+#include "codegen/ops/Helpers.h"
+
+#include <cmath>
+#include <optional>
+
+namespace dlc::codegen {
+
+using namespace Halide;
+using Internal::const_true;
+using Internal::make_const;
+
+namespace {
+
+// A pooling window at output position `vars` (IR order, [n, c, spatial...]):
+// the taps as an RDom (last spatial axis innermost, so taps run row-major),
+// each tap's clamped input index and whether it lies inside the input.
+struct PoolWindow {
+  RDom r;
+  std::vector<Expr> idx; // x's index of the current tap, clamped
+  Expr valid;
+  Expr tap; // the tap's row-major index within the window
+};
+
+PoolWindow poolWindow(const std::vector<WindowAxis> &w, const std::vector<Expr> &o,
+                      const HTensor &x, Expr n, Expr ch) {
+  PoolWindow p;
+  Region taps;
+  for (size_t i = w.size(); i-- > 0;)
+    taps.emplace_back(0, int(w[i].k));
+  p.r = RDom(taps);
+  p.idx = {n, ch};
+  p.valid = const_true();
+  p.tap = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    Expr k = p.r[w.size() - 1 - i];
+    Expr pos = w[i].pos(o[i], k);
+    p.valid = p.valid && pos >= 0 && pos < int(w[i].in);
+    p.idx.push_back(clampIndex(pos, x.extents[2 + i]));
+    p.tap = p.tap * int(w[i].k) + k;
+  }
+  return p;
+}
+
+// The divisor of the AveragePool window at `o`: real taps, or with
+// count_include_pad the positions inside the padded input.
+Expr avgPoolCount(const std::vector<WindowAxis> &w, const std::vector<Expr> &o, bool countPad) {
+  Expr count = 1;
+  for (size_t i = 0; i < w.size(); ++i)
+    count = count * (countPad ? w[i].paddedTaps(o[i]) : w[i].realTaps(o[i]));
+  return count;
+}
+
+std::vector<Expr> spatial(const std::vector<Var> &vars) {
+  return std::vector<Expr>(vars.begin() + 2, vars.end());
+}
+
+// Reverses IR-order arguments into Halide's order.
+std::vector<Expr> hargs(const std::vector<Expr> &ir) {
+  return std::vector<Expr>(ir.rbegin(), ir.rend());
+}
+
+} // namespace
+
+Status lowerPool(LowerCtx &c) {
+  const Node &n = c.node;
+  const HTensor &x = c.in(0);
+  HTensor &out = c.outs[0];
+  std::vector<WindowAxis> w = windowAxes(n, n.inputs[0]->type.dims, n.outputs[0]->type.dims,
+                                         n.getInts("kernel_shape"));
+  std::vector<Var> vars = irVars(out.rank());
+  PoolWindow p = poolWindow(w, spatial(vars), x, vars[0], vars[1]);
+  Type t = workType(x.type);
+  Expr v = widen(x(p.idx)), value;
+  if (n.op == OpKind::MaxPool) {
+    // Padding never wins; a NaN in the window makes the result NaN (its
+    // ordered key is the highest).
+    Func m("pool_max");
+    std::vector<Expr> at = hargs(std::vector<Expr>(vars.begin(), vars.end()));
+    Expr key = orderedKey(v, true);
+    m(at) = key.type().min();
+    m(at) = select(p.valid, max(m(at), key), m(at));
+    value = fromOrderedKey(m(at), t);
+  } else {
+    Expr s = sum(select(p.valid, v, cast(t, 0)), "pool_sum");
+    value = s / cast(t, avgPoolCount(w, spatial(vars), n.getInt("count_include_pad")));
+  }
+  define(out, vars, cast(out.type, value));
+  c.outVars = {vars};
+  return Status::ok();
+}
+
+// MaxPoolGrad: dy goes to its window's first maximum (row-major; NaN beats
+// numbers, the first NaN later ones; padding never wins). AveragePoolGrad: dy
+// spreads as dy / count over its window's real taps. Either way dx at an
+// input position sums over the windows that contain it: per axis, the outputs
+// o with pos = o * s - pb + k * d for a tap k < K, which are at most
+// ((K - 1) * d) / s + 1 consecutive o.
+Status lowerPoolGrad(LowerCtx &c) {
+  const Node &n = c.node;
+  const HTensor &x = c.in(0), &dy = c.in(1);
+  HTensor &dx = c.outs[0];
+  bool isMax = n.op == OpKind::MaxPoolGrad;
+  std::vector<WindowAxis> w = windowAxes(n, n.inputs[0]->type.dims, n.inputs[1]->type.dims,
+                                         n.getInts("kernel_shape"));
+  Type t = workType(x.type);
+
+  // Max: the row-major tap index of each window's first maximum (-1: none).
+  Func arg("pool_argmax");
+  std::vector<Var> ov = irVars(dy.rank(), "o");
+  if (isMax) {
+    PoolWindow p = poolWindow(w, spatial(ov), x, ov[0], ov[1]);
+    std::vector<Expr> oa = hargs(std::vector<Expr>(ov.begin(), ov.end()));
+    Expr key = orderedKey(widen(x(p.idx)), true);
+    arg(oa) = Tuple(-1, key.type().min());
+    Expr at = arg(oa)[0], best = arg(oa)[1];
+    // The first strictly greater key replaces: a NaN beats numbers and the
+    // first NaN later ones.
+    Expr better = p.valid && (at < 0 || key > best);
+    arg(oa) = Tuple(select(better, p.tap, at), select(better, key, best));
+    computeOnce(arg);
+  }
+
+  std::vector<Var> vars = irVars(dx.rank());
+  Region cands;
+  for (size_t i = w.size(); i-- > 0;)
+    cands.emplace_back(0, int((w[i].k - 1) * w[i].d / w[i].s + 1));
+  RDom r(cands);
+  std::vector<Expr> o{vars[0], vars[1]}, oc{vars[0], vars[1]};
+  Expr valid = const_true(), tap = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const WindowAxis &a = w[i];
+    // The first window whose last tap reaches this position, then the next.
+    Expr from = vars[2 + i] + int(a.pb);
+    Expr first = (from - int((a.k - 1) * a.d) + int(a.s) - 1) / int(a.s);
+    Expr oi = first + r[w.size() - 1 - i];
+    Expr off = from - oi * int(a.s); // k * d for the tap that lands here
+    valid = valid && oi >= 0 && oi < int(a.out) && off >= 0 && off % int(a.d) == 0;
+    o.push_back(oi);
+    oc.push_back(clampIndex(oi, dy.extents[2 + i]));
+    tap = tap * int(a.k) + off / int(a.d);
+  }
+  Expr g = widen(dy(oc)), share;
+  if (isMax)
+    share = select(valid && arg(hargs(oc))[0] == tap, g, cast(t, 0));
+  else
+    share = select(valid,
+                   g / cast(t, avgPoolCount(w, std::vector<Expr>(o.begin() + 2, o.end()),
+                                            n.getInt("count_include_pad"))),
+                   cast(t, 0));
+  define(dx, vars, cast(dx.type, sum(share, "pool_grad_sum")));
+  c.outVars = {vars};
+  return Status::ok();
+}
+
+namespace {
+
+// A double constant (a bare double would pass through float).
+Expr f64(double v) { return make_const(Float(64), v); }
+
+// Batch statistics of channel c of x ([N, C, ...]) in double, two passes as
+// the reference: f32 sums over N * H * W values (millions for a large batch of
+// images) would lose digits the normalization then amplifies, and these
+// loops are bound by memory, not arithmetic.
+struct ChannelStats {
+  Func mean, sqDev; // f64, over c; mean is inline, sqDev computed once
+  Expr count;       // N * spatial, Int(32)
+  RDom r;           // over n and the spatial axes
+  std::vector<Expr> at(Expr ch) const; // x's index at r in channel ch
+};
+
+std::vector<Expr> ChannelStats::at(Expr ch) const {
+  std::vector<Expr> idx{r[r.dimensions() - 1], ch};
+  for (int i = r.dimensions() - 1; i-- > 0;)
+    idx.push_back(r[i]);
+  return idx;
+}
+
+ChannelStats channelStats(const HTensor &x) {
+  ChannelStats s;
+  Region region;
+  s.count = x.extents[0];
+  for (size_t a = x.rank(); a-- > 2;) {
+    region.emplace_back(0, x.extents[a]);
+    s.count = s.count * x.extents[a];
+  }
+  region.emplace_back(0, x.extents[0]);
+  s.r = RDom(region);
+  Var ch("c");
+  Func sum("bn_sum");
+  sum(ch) = f64(0);
+  sum(ch) += cast(Float(64), x(s.at(ch)));
+  computeOnce(sum);
+  s.mean = Func("bn_mean");
+  s.mean(ch) = sum(ch) / cast(Float(64), s.count);
+  s.sqDev = Func("bn_sqdev");
+  s.sqDev(ch) = f64(0);
+  Expr dev = cast(Float(64), x(s.at(ch))) - s.mean(ch);
+  s.sqDev(ch) += dev * dev;
+  computeOnce(s.sqDev);
+  return s;
+}
+
+} // namespace
+
+// y = (x - mean) / sqrt(var + eps) * scale + bias per channel (axis 1), with
+// the running statistics or (training) the batch's biased ones; training
+// also outputs running = (1 - momentum) * running + momentum * batch, the
+// batch variance unbiased unless unbiased=0.
+Status lowerBatchNorm(LowerCtx &c) {
+  const Node &n = c.node;
+  const HTensor &x = c.in(0), &scale = c.in(1), &bias = c.in(2), &rMean = c.in(3),
+                &rVar = c.in(4);
+  double eps = n.getFloat("epsilon"), m = n.getFloat("momentum");
+  Type t = workType(x.type);
+  Var ch("c");
+  Func mean("bn_center"), mul("bn_mul");
+  std::optional<ChannelStats> s;
+  if (n.getInt("training")) {
+    s = channelStats(x);
+    mean(ch) = s->mean(ch);
+    mul(ch) = 1 / sqrt(s->sqDev(ch) / cast(Float(64), s->count) + f64(eps)) *
+              cast(Float(64), scale({Expr(ch)}));
+  } else {
+    mean(ch) = cast(Float(64), rMean({Expr(ch)}));
+    mul(ch) = 1 / sqrt(cast(Float(64), rVar({Expr(ch)})) + f64(eps)) *
+              cast(Float(64), scale({Expr(ch)}));
+  }
+  computeOnce(mean);
+  computeOnce(mul);
+
+  std::vector<Var> vars = irVars(x.rank());
+  Expr y = (widen(x(vars)) - cast(t, mean(vars[1]))) * cast(t, mul(vars[1])) +
+           widen(bias({Expr(vars[1])}));
+  define(c.outs[0], vars, cast(c.outs[0].type, y));
+  c.outVars = {vars};
+  if (c.outs.size() > 1) {
+    Expr batchMean = s->mean(ch);
+    Expr batchVar = s->sqDev(ch) / cast(Float(64), n.getInt("unbiased") ? s->count - 1 : s->count);
+    Expr batch[2] = {batchMean, batchVar};
+    const HTensor *running[2] = {&rMean, &rVar};
+    for (size_t i = 1; i < c.outs.size(); ++i) {
+      Expr r = f64(1 - m) * cast(Float(64), (*running[i - 1])({Expr(ch)})) + f64(m) * batch[i - 1];
+      define(c.outs[i], {ch}, cast(c.outs[i].type, r));
+      c.outVars.push_back({ch});
+    }
+  }
+  return Status::ok();
+}
+
+// With the batch statistics of channel c over its M values,
+// xhat = (x - mean) / sqrt(var + eps):
+//   dbias = sum dy,  dscale = sum dy * xhat,
+//   dx = scale / sqrt(var + eps) * (dy - dbias / M - xhat * dscale / M)
+Status lowerBatchNormGrad(LowerCtx &c) {
+  const HTensor &x = c.in(0), &scale = c.in(1), &dy = c.in(2);
+  double eps = c.node.getFloat("epsilon");
+  Type t = workType(x.type);
+  ChannelStats s = channelStats(x);
+  Var ch("c");
+  Expr count = cast(Float(64), s.count);
+  Func inv("bng_inv");
+  inv(ch) = 1 / sqrt(s.sqDev(ch) / count + f64(eps));
+  computeOnce(inv);
+  // The two sums in one pass over x and dy, in double like the statistics.
+  Func sums("bng_sums");
+  sums(ch) = Tuple(f64(0), f64(0));
+  Expr g = cast(Float(64), dy(s.at(ch)));
+  Expr xhat = (cast(Float(64), x(s.at(ch))) - s.mean(ch)) * inv(ch);
+  sums(ch) = Tuple(sums(ch)[0] + g, sums(ch)[1] + g * xhat);
+  computeOnce(sums);
+  // dx = k1 * dy - k2 * (x - mean) - k3 per channel.
+  Func k("bng_coef");
+  Expr k1 = cast(Float(64), scale({Expr(ch)})) * inv(ch);
+  k(ch) = Tuple(cast(t, k1), cast(t, k1 * inv(ch) * sums(ch)[1] / count),
+                cast(t, k1 * sums(ch)[0] / count), cast(t, s.mean(ch)));
+  computeOnce(k);
+
+  std::vector<Var> vars = irVars(x.rank());
+  FuncRef kc = k(vars[1]);
+  Expr dx = kc[0] * widen(dy(vars)) - kc[1] * (widen(x(vars)) - kc[3]) - kc[2];
+  define(c.outs[0], vars, cast(c.outs[0].type, dx));
+  define(c.outs[1], {ch}, cast(c.outs[1].type, sums(ch)[1]));
+  define(c.outs[2], {ch}, cast(c.outs[2].type, sums(ch)[0]));
+  c.outVars = {vars, {ch}, {ch}};
+  return Status::ok();
+}
+
+namespace {
+
+Expr u64(uint64_t v) { return make_const(UInt(64), v); }
+
+// The splitmix64 finalizer, on uint64 (Halide's unsigned arithmetic wraps).
+Expr mix64(Expr z) {
+  z = (z ^ (z >> 30)) * u64(0xBF58476D1CE4E5B9ull);
+  z = (z ^ (z >> 27)) * u64(0x94D049BB133111EBull);
+  return z ^ (z >> 31);
+}
+
+} // namespace
+
+// Inverted dropout with the reference's generator, bit for bit: element i is
+// kept iff u_i = (z_i >> 11) * 2^-53 >= ratio, where
+//   z_i = mix64(seed * 0x9E3779B97F4A7C15 + (i + 1) * 0xBF58476D1CE4E5B9)
+// and, with a step input, seed = mix64(seed ^ mix64((step + 1) * 0x9E3779B97F4A7C15)).
+// u_i * 2^53 is an integer below 2^53, so the test is exact in integers:
+// z_i >> 11 >= ceil(ratio * 2^53).
+Status lowerDropout(LowerCtx &c) {
+  const Node &n = c.node;
+  const HTensor &x = c.in(0);
+  HTensor &y = c.outs[0];
+  std::vector<Var> vars = irVars(x.rank());
+  double ratio = n.getFloat("ratio");
+  c.outVars = {vars};
+  if (c.outs.size() > 1)
+    c.outVars.push_back(vars);
+  if (!n.getInt("training") || ratio <= 0) {
+    define(y, vars, x(vars));
+    if (c.outs.size() > 1)
+      define(c.outs[1], vars, cast(UInt(8), 1));
+    return Status::ok();
+  }
+  if (!x.type.is_float())
+    return c.error("training dropout expects a floating-point input");
+  const Expr golden = u64(0x9E3779B97F4A7C15ull);
+  Expr seed = u64(static_cast<uint64_t>(n.getInt("seed")));
+  if (c.hasIn(1)) {
+    Expr step = cast(UInt(64), c.in(1)(std::vector<Expr>{}));
+    seed = mix64(seed ^ mix64((step + 1) * golden));
+  }
+  // The row-major flat index of the element.
+  Expr i = cast(UInt(64), 0);
+  for (size_t a = 0; a < x.rank(); ++a)
+    i = i * cast(UInt(64), x.extents[a]) + cast(UInt(64), vars[a]);
+  Expr z = mix64(seed * golden + (i + 1) * u64(0xBF58476D1CE4E5B9ull));
+  uint64_t threshold = static_cast<uint64_t>(std::ceil(std::ldexp(ratio, 53)));
+  Expr keep = (z >> 11) >= u64(threshold);
+  Type t = workType(x.type);
+  Expr scale = cast(t, f64(1.0 / (1.0 - ratio)));
+  define(y, vars, cast(y.type, select(keep, widen(x(vars)) * scale, cast(t, 0))));
+  if (c.outs.size() > 1)
+    define(c.outs[1], vars, cast(UInt(8), keep));
+  return Status::ok();
+}
+
+// Softmax = exp(x - max) / sum exp(x - max) and LogSoftmax = x - max -
+// log(sum exp(x - max)) along `axis`: subtracting the row maximum keeps exp
+// from overflowing. The maximum and the sum (working type) are per row,
+// computed once.
+Status lowerSoftmax(LowerCtx &c) {
+  const HTensor &x = c.in(0);
+  HTensor &out = c.outs[0];
+  size_t axis = normAxis(c.node.getInt("axis"), x.rank());
+  Type t = workType(x.type);
+  std::vector<Var> vars = irVars(x.rank());
+  // Row functions take every variable but the axis.
+  std::vector<Expr> row, at(vars.begin(), vars.end());
+  for (size_t a = 0; a < vars.size(); ++a)
+    if (a != axis)
+      row.push_back(vars[a]);
+  RDom r(0, x.extents[axis]);
+  at[axis] = r;
+  Func mx("softmax_max"), sm("softmax_sum");
+  std::vector<Expr> hr = hargs(row);
+  mx(hr) = cast(t, -INFINITY);
+  Expr v = widen(x(at)), m = mx(hr);
+  mx(hr) = max(m, v);
+  computeOnce(mx);
+  sm(hr) = cast(t, 0);
+  sm(hr) += exp(v - mx(hr));
+  computeOnce(sm);
+  Expr xv = widen(x(vars)) - mx(hr);
+  Expr y = c.node.op == OpKind::LogSoftmax ? xv - log(sm(hr)) : exp(xv) / sm(hr);
+  define(out, vars, cast(out.type, y));
+  c.outVars = {vars};
+  return Status::ok();
+}
+
+} // namespace dlc::codegen
