@@ -72,6 +72,22 @@ TEST(CodegenConv, ForwardGroupedAndDepthwise) {
 })", sumOf(4 * 9));
 }
 
+TEST(CodegenConv, FirstLayerShortSums) {
+  // One input channel: sums of 9-25 terms take the tile along output rows.
+  checkBackend(R"(graph t {
+  input x: f32[N, 1, 12, 13]
+  input w: f32[8, 1, 3, 3]
+  input w5: f32[6, 1, 5, 5]
+  input b: f32[6]
+  input dy: f32[N, 8, 12, 13]
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  y5 = Conv(x, w5, b) {pads=[2, 2, 2, 2]}
+  dx = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
+  output y
+})", sumOf(3 * 12 * 13));
+}
+
 TEST(CodegenConv, ForwardOneAndThreeSpatialAxes) {
   checkBackend(R"(graph t {
   input x: f32[N, 4, 17]
@@ -97,6 +113,7 @@ TEST(CodegenConv, InputGradientAsConvTranspose) {
   x = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
   xs = ConvTranspose(dy, w, b) {strides=[2, 2], pads=[1, 0, 1, 1], output_padding=[1, 0]}
   xd = ConvTranspose(dy, w) {dilations=[2, 2], pads=[2, 2, 2, 2]}
+  xsd = ConvTranspose(dy, w) {strides=[2, 3], dilations=[2, 1], pads=[0, 1, 2, 0]}
   xg = ConvTranspose(dyg, wg) {group=3, strides=[2, 1]}
   x1 = ConvTranspose(dy1, w1) {strides=[3], pads=[2, 1]}
   output x
@@ -187,6 +204,37 @@ TEST(CodegenMatMul, MlpShapesAtBatch64) {
   dw = MatMul(dy, x) {transA=1}
   output y
 })", sumOf(784, 64));
+}
+
+// The AVX2 templates (other tile sizes) run on this machine too: their
+// results match the AVX-512 kernels' (checked against the reference above).
+TEST(CodegenConv, Avx2TemplatesMatchAvx512) {
+  auto parsed = dlc::parseDlg(R"(graph t {
+  input x: f32[3, 16, 13, 14]
+  input w: f32[24, 16, 3, 3]
+  input dy: f32[3, 24, 13, 14]
+  input a: f32[37, 61]
+  input b: f32[45, 61]
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  dx = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
+  nt = MatMul(a, b) {transB=1}
+  output y
+})", "avx2.dlg", "");
+  ASSERT_TRUE(bool(parsed)) << parsed.error().message();
+  Halide::Target avx2("x86-64-linux-avx-avx2-f16c-fma-sse41");
+  BackendCheckOptions o = sumOf(3 * 13 * 14);
+  uint64_t seed = 11;
+  for (const auto &n : (*parsed)->nodes()) {
+    auto g = dlc::codegen::singleNodeGroup(*n);
+    std::vector<dlc::Tensor> ins;
+    for (const dlc::Value *v : g.inputs)
+      ins.push_back(dlc::test::randomTensor(v->type, o, seed));
+    auto want = dlc::codegen::runKernelJit(g, ins, dlc::codegen::hostTarget());
+    auto got = dlc::codegen::runKernelJit(g, ins, avx2);
+    ASSERT_TRUE(want && got) << n->describe();
+    dlc::test::expectClose((*got)[0], (*want)[0], o, n->describe() + " (avx2)");
+  }
 }
 
 // Each template compiles for CUDA into a module; nothing runs.

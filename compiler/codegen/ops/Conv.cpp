@@ -101,26 +101,39 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
   f.w = Func(fwd ? "conv_w" : "convT_w");
   f.w(wargs) = cast(t, wz(wsrc));
 
+  // A strided ConvTranspose (dilation 1) only meets the taps k = m + s j
+  // with m = (q + p) mod s: its sum runs over j (the polyphase form), so no
+  // work goes to taps that skip the input grid. Other strided cases keep
+  // every tap and drop those off the grid.
+  auto polyphase = [&](int i) { return !fwd && win.s[i] > 1 && win.d[i] == 1; };
   // r = (k_{r-1}..k_0, c), Halide order: the innermost tap axis first.
   Region rr;
-  for (int i = r - 1; i >= 0; --i)
-    rr.push_back(Range(0, W.extents[2 + i]));
+  for (int i = r - 1; i >= 0; --i) {
+    Expr K = W.extents[2 + i];
+    rr.push_back(Range(0, polyphase(i) ? (K + int(win.s[i] - 1)) / int(win.s[i]) : K));
+  }
   rr.push_back(Range(0, Cg));
   f.r = RDom(rr, "r");
 
   std::vector<Var> vars = irVars(r + 2, "y"); // n, o, q_0..q_{r-1}
   Expr g = group > 1 ? vars[1] / Og : Expr(0);
-  std::vector<Expr> xi;
+  std::vector<Expr> xi, taps(r); // taps: the weight's tap per IR axis
   Expr valid = Internal::const_true();
   for (int i = r - 1; i >= 0; --i) {
     Expr q = vars[2 + i], k = f.r[r - 1 - i];
+    int s = int(win.s[i]), d = int(win.d[i]), p = int(win.pb[i]);
+    taps[i] = k;
     if (fwd) {
-      xi.push_back(q * int(win.s[i]) + k * int(win.d[i]) - int(win.pb[i]));
+      xi.push_back(q * s + k * d - p);
+    } else if (polyphase(i)) {
+      Expr m = (q + p) % s;
+      taps[i] = m + k * s;
+      xi.push_back((q + p - m) / s - k);
     } else {
-      Expr tap = q + int(win.pb[i]) - k * int(win.d[i]);
-      if (win.s[i] > 1)
-        valid = valid && tap % int(win.s[i]) == 0;
-      xi.push_back(win.s[i] > 1 ? tap / int(win.s[i]) : tap);
+      Expr tap = q + p - k * d;
+      if (s > 1)
+        valid = valid && tap % s == 0;
+      xi.push_back(s > 1 ? tap / s : tap);
     }
   }
   xi.push_back(g * Cg + f.r[r]);
@@ -129,8 +142,8 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
   if (!is_const_one(valid))
     xv = select(valid, xv, cast(t, 0));
   std::vector<Expr> wi{vars[1]};
-  for (int i = 0; i < r; ++i)
-    wi.push_back(f.r[i]);
+  for (int i = r - 1; i >= 0; --i)
+    wi.push_back(taps[i]);
   wi.push_back(f.r[r]);
 
   Expr init = cast(t, 0);

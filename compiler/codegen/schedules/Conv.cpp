@@ -40,26 +40,46 @@ int rowTile(int64_t width, int budget) {
   return 2 * best >= budget ? best : std::min<int64_t>(budget, width);
 }
 
+// The number of terms in each output's sum (64 per axis if not static).
+int64_t reductionSize(const RDom &r) {
+  int64_t n = 1;
+  for (int i = 0; i < r.dimensions(); ++i) {
+    Expr x = Internal::simplify(r[i].extent());
+    const int64_t *e = Internal::as_const_int(x);
+    n *= e ? *e : 64;
+  }
+  return n;
+}
+
 void scheduleDirect(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   int r = f.spatial, vw = ct.vw;
   const Dims &y = s.node.outputs[0]->type.dims; // n, o, q...
   int64_t O = staticOr(y[1], 64), W = staticOr(y[1 + r], 64);
   int64_t H = r >= 2 ? staticOr(y[r], 64) : 1;
   std::vector<TileDim> tile;
-  if (f.group == 1) {
+  // Vectors along output channels need a full vector of channels, the same
+  // input channel in every lane (no groups), and a sum long enough to pay
+  // for storing the tile transposed into NCHW.
+  if (f.group == 1 && O >= vw && reductionSize(f.r) >= 32) {
     int vecs = std::min(ct.maxVecs, ceilDiv(O, vw));
     int pix = ct.convAcc / vecs;
     int pw = rowTile(W, pix);
     tile = {{r, vecs * vw}, {0, pw}};
-    int ph = std::min<int64_t>(pix / pw, H);
+    int ph = static_cast<int>(std::min<int64_t>(pix / pw, H));
     if (r >= 2 && ph > 1)
       tile.push_back({1, ph});
   } else {
+    // Vectors along the output row (unit-stride input loads at stride 1),
+    // rows of output channels (one broadcast weight each), then of output
+    // rows: the layout for few channels, short sums and groups (each row
+    // reads its own group's input channels).
     int vecs = W >= 2 * vw ? 2 : 1;
-    tile = {{0, vecs * vw}};
-    int rows = std::min<int64_t>(ct.convAcc / vecs, H);
-    if (r >= 2 && rows > 1)
-      tile.push_back({1, rows});
+    int budget = ct.convAcc / vecs;
+    int ro = static_cast<int>(std::min<int64_t>(O, budget));
+    tile = {{0, vecs * vw}, {r, ro}};
+    int rh = static_cast<int>(std::min<int64_t>(budget / ro, H));
+    if (r >= 2 && rh > 1)
+      tile.push_back({1, rh});
   }
   registerTile(s.out, f.prod, f.r, tile, vw, r + 1);
   f.x.compute_at(s.out, s.out.args()[r + 1]).vectorize(f.x.args()[0], vw, TailStrategy::GuardWithIf);
@@ -78,33 +98,72 @@ void scheduleGradWeight(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     f.x.compute_at(prod, f.rn);
     return;
   }
-  int vecs = std::min(ct.maxVecs, ceilDiv(dw[0].value, vw));
-  int To = vecs * vw;
-  int Tc = static_cast<int>(std::min<int64_t>(ct.convAcc / vecs, dw[1].value));
-  std::vector<Var> pa = prod.args(); // k..., c, o
-  Var o = pa[r + 1], c = pa[r], oo("oo"), oi("oi"), co("co"), cI("ci");
+  // dw's extent along Halide argument a: (k_{r-1}..k_0, c, o).
+  auto extent = [&](int a) { return dw[a == r + 1 ? 0 : a == r ? 1 : 2 + (r - 1 - a)].value; };
+  // The tile: vectors of output channels x rows of input channels, then of
+  // taps along the row, then along the column (so few input channels, as in
+  // a first layer, still fill the accumulators).
+  int vecs = std::min(ct.maxVecs, ceilDiv(extent(r + 1), vw));
+  int budget = ct.convAcc / vecs;
+  std::vector<TileDim> tile{{r + 1, vecs * vw}};
+  std::vector<int> rowArgs{r};
+  for (int i = 0; i < r; ++i)
+    rowArgs.push_back(i);
+  for (int a : rowArgs) {
+    int size = static_cast<int>(std::min<int64_t>(extent(a), budget));
+    if (size > 1)
+      tile.push_back({a, size});
+    budget /= size;
+  }
+  auto tileSize = [&](int a) {
+    for (const TileDim &d : tile)
+      if (d.arg == a)
+        return d.size;
+    return 1;
+  };
+
+  // dw sums the images in order; within an image, threads take the outer
+  // tile loop with the most tiles.
+  std::vector<Var> pa = prod.args(), ia = img.args(); // k..., c, o (, n)
   prod.compute_root();
   Stage u = prod.update();
-  u.split(o, oo, oi, To, TailStrategy::GuardWithIf).split(c, co, cI, Tc, TailStrategy::GuardWithIf);
-  std::vector<VarOrRVar> order{oi, cI};
-  for (int i = 0; i < r; ++i)
-    order.push_back(pa[i]);
-  order.insert(order.end(), {co, oo, f.rn});
+  std::vector<VarOrRVar> order;
+  std::vector<Var> outer = pa;
+  for (const TileDim &d : tile) {
+    Var vo(pa[d.arg].name() + "_o"), vi(pa[d.arg].name() + "_i");
+    u.split(pa[d.arg], vo, vi, d.size, TailStrategy::GuardWithIf);
+    order.push_back(vi);
+    outer[d.arg] = vo;
+  }
+  order.insert(order.end(), outer.begin(), outer.end());
+  order.push_back(f.rn);
   u.reorder(order);
-  u.parallel(ceilDiv(dw[1].value, Tc) >= 2 ? co : oo);
+  int par = 0;
+  for (int a = 1; a <= r + 1; ++a)
+    if (ceilDiv(extent(a), tileSize(a)) > ceilDiv(extent(par), tileSize(par)))
+      par = a;
+  if (ceilDiv(extent(par), tileSize(par)) >= 2)
+    u.parallel(outer[par]);
 
-  std::vector<Var> ia = img.args(); // k..., c, o, n
-  img.compute_at(prod, pa[0]).bound_extent(ia[r + 1], To).bound_extent(ia[r], Tc);
+  // One image's tile, in registers, at the innermost outer loop.
+  img.compute_at(prod, outer.front());
+  for (const TileDim &d : tile)
+    img.bound_extent(ia[d.arg], d.size);
   // o innermost in storage: each accumulator one contiguous vector.
-  std::vector<Var> storage{ia[r + 1], ia[r]};
-  storage.insert(storage.end(), ia.begin(), ia.begin() + r);
-  storage.push_back(ia[r + 2]);
+  std::vector<Var> storage{ia[r + 1]};
+  for (const Var &a : ia)
+    if (a.name() != ia[r + 1].name())
+      storage.push_back(a);
   img.reorder_storage(storage).vectorize(ia[r + 1], vw);
   Stage iu = img.update();
-  std::vector<VarOrRVar> inner{ia[r + 1], ia[r]};
+  std::vector<VarOrRVar> inner;
+  for (const TileDim &d : tile)
+    inner.push_back(ia[d.arg]);
   for (int i = 0; i < f.r.dimensions(); ++i)
     inner.push_back(f.r[i]);
-  iu.reorder(inner).vectorize(ia[r + 1], vw).unroll(ia[r + 1]).unroll(ia[r]);
+  iu.reorder(inner).vectorize(ia[r + 1], vw).unroll(ia[r + 1]);
+  for (size_t i = 1; i < tile.size(); ++i)
+    iu.unroll(ia[tile[i].arg]);
 
   f.x.compute_at(prod, f.rn).vectorize(f.x.args()[0], vw, TailStrategy::GuardWithIf);
   // The per-image transpose: vectors along o gather across channel planes;

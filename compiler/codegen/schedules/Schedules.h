@@ -15,6 +15,8 @@
 
 #include "codegen/Lower.h"
 
+#include <utility>
+
 namespace dlc::codegen {
 
 // Algorithm helpers shared by the heavy lowerings (defined in ops/MatMul.cpp).
@@ -61,7 +63,9 @@ struct CpuTiling {
   int vw;      // f32 lanes per vector
   int convAcc; // conv tiles: PERF-NOTES measured 16 fast, 24 spilling
   int maxVecs; // vectors along the vectorized axis in a conv tile
-  int mmVecs, mmRows; // matmul: 3 x 8 = 24 zmm; 2 x 6 = 12 ymm
+  // Matmul tiles (vectors along n, rows along m) that fit the registers,
+  // best first; the template takes the one wasting least on the shape.
+  std::vector<std::pair<int, int>> mmTiles;
 };
 CpuTiling cpuTiling(const Halide::Target &t);
 

@@ -11,15 +11,15 @@ using namespace Halide;
 
 CpuTiling cpuTiling(const Target &t) {
   // AVX-512: 32 zmm. Matmul holds 3 x 8 = 24 accumulators plus 3 B vectors
-  // and a broadcast A; conv tiles of 16 (4 vectors x 4 pixels) measured
-  // fastest, 24 spilled (the x broadcasts and weight vectors need more
-  // registers than matmul's).
+  // and a broadcast A (4 x 6 and 2 x 12 fit as well); conv tiles of 16 (4
+  // vectors x 4 pixels) measured fastest, 24 spilled (the x broadcasts and
+  // weight vectors need more registers than matmul's).
   if (t.has_feature(Target::AVX512))
-    return {16, 16, 4, 3, 8};
+    return {16, 16, 4, {{3, 8}, {4, 6}, {2, 12}}};
   // AVX2: 16 ymm; the 24-accumulator tile spilled (81 GFLOP/s), ~12 fit.
   if (t.has_feature(Target::AVX2))
-    return {8, 12, 2, 2, 6};
-  return {4, 8, 2, 2, 4};
+    return {8, 12, 2, {{2, 6}, {3, 4}, {1, 12}}};
+  return {4, 8, 2, {{2, 4}, {1, 8}}};
 }
 
 void boundStaticOutput(ScheduleCtx &s) {
