@@ -283,7 +283,11 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
         DLC_TRY(b, buffer(v, static_cast<int>(s)));
         args.push_back(b);
       }
-      e["steps"].push_back({{"kernel", k}, {"args", args}});
+      json step{{"kernel", k}, {"args", args}, {"inputs", kg.inputs.size()}};
+      std::vector<std::string> syms = scalarSymbols(kg);
+      if (!syms.empty())
+        step["symbols"] = syms;
+      e["steps"].push_back(step);
     }
     int end = static_cast<int>(groups.size());
     for (auto &[oname, v] : g->outputs()) {

@@ -86,6 +86,22 @@ void defaultSchedule(Func f, const std::vector<Var> &vars, const TensorType &typ
 
 } // namespace
 
+std::vector<std::string> scalarSymbols(const KernelGroup &g) {
+  std::set<std::string> carried;
+  for (const Value *v : g.inputs)
+    for (const Dim &d : v->type.dims)
+      if (!d.isStatic())
+        carried.insert(d.sym);
+  std::vector<std::string> out;
+  for (const Node *n : g.nodes)
+    for (const Value *o : n->outputs)
+      for (const Dim &d : o->type.dims)
+        if (!d.isStatic() && !carried.count(d.sym) &&
+            std::find(out.begin(), out.end(), d.sym) == out.end())
+          out.push_back(d.sym);
+  return out;
+}
+
 static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
                                    const std::string &name) {
   BuiltKernel k;
@@ -117,6 +133,13 @@ static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
     h.f = Func(p);
     env[v] = h;
     k.params.push_back(p);
+    k.args.push_back(p);
+  }
+  for (const std::string &sym : scalarSymbols(g)) {
+    Param<int32_t> p("sym_" + sym);
+    ext.sym.emplace(sym, p);
+    k.symbols.push_back(sym);
+    k.symbolParams.push_back(p);
     k.args.push_back(p);
   }
 
@@ -229,10 +252,11 @@ Buffer<> wrap(const Tensor &t) {
 } // namespace
 
 Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vector<Tensor> &ins,
-                                           const Target &t) {
+                                           const Target &t,
+                                           const std::map<std::string, int64_t> &given) {
   if (ins.size() != g.inputs.size())
     return Error("kernel takes " + std::to_string(g.inputs.size()) + " inputs");
-  std::map<std::string, int64_t> syms;
+  std::map<std::string, int64_t> syms = given;
   for (size_t i = 0; i < ins.size(); ++i) {
     const Dims &d = g.inputs[i]->type.dims;
     if (d.size() != ins[i].shape().size())
@@ -244,6 +268,12 @@ Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vect
   DLC_TRY(k, buildKernel(g, t, "jit"));
   for (size_t i = 0; i < ins.size(); ++i)
     k.params[i].set(wrap(ins[i]));
+  for (size_t i = 0; i < k.symbols.size(); ++i) {
+    auto it = syms.find(k.symbols[i]);
+    if (it == syms.end())
+      return Error("kernel needs symbol '" + k.symbols[i] + "', which no input binds");
+    k.symbolParams[i].set(static_cast<int32_t>(it->second));
+  }
   std::vector<Tensor> outs;
   std::vector<Buffer<>> bufs;
   for (const Value *o : g.outputs) {

@@ -34,17 +34,26 @@ std::vector<KernelGroup> groupNodes(const Graph &g);
 struct BuiltKernel {
   std::string name;
   Halide::Pipeline pipeline;
-  std::vector<Halide::Argument> args; // inputs, in group order
+  // Inputs in group order, then one int32 scalar per symbolic dim that no
+  // input carries (an Expand of a scalar to [N, ...]); outputs follow.
+  std::vector<Halide::Argument> args;
   std::vector<Halide::ImageParam> params;
+  std::vector<std::string> symbols;
+  std::vector<Halide::Param<int32_t>> symbolParams;
 };
+
+// The symbolic dims a group's outputs need that none of its inputs carries:
+// the kernel takes them as scalar arguments (BuiltKernel::symbols).
+std::vector<std::string> scalarSymbols(const KernelGroup &g);
 
 Expected<BuiltKernel> buildKernel(const KernelGroup &g, const Halide::Target &t,
                                   const std::string &name);
 
 // Output shapes come from the nodes' types with symbolic dims bound by the
-// inputs' shapes.
+// inputs' shapes, or by `syms` for dims no input carries.
 Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vector<Tensor> &ins,
-                                           const Halide::Target &t);
+                                           const Halide::Target &t,
+                                           const std::map<std::string, int64_t> &syms = {});
 
 // The target of this machine, named explicitly: x86-64 with the AVX-512
 // features if the CPU has them (Halide 14's detection misnames Zen 5), else

@@ -40,7 +40,9 @@ struct Buffer {
 
 struct Step {
   int kernel;
-  std::vector<int> args;
+  std::vector<int> args; // inputs, then outputs
+  size_t inputs = 0;
+  std::vector<std::string> symbols; // int32 scalars between inputs and outputs
 };
 
 struct Entry {
@@ -218,7 +220,11 @@ Status Model::Impl::parse() {
       }
       size_t kernelCount = m.at("kernels").size();
       for (const json &s : e.at("steps")) {
-        Step st{s.at("kernel").get<int>(), s.at("args").get<std::vector<int>>()};
+        Step st{s.at("kernel").get<int>(), s.at("args").get<std::vector<int>>(),
+                s.value("inputs", size_t(0)),
+                s.value("symbols", std::vector<std::string>())};
+        if (st.inputs > st.args.size())
+          return err("corrupt artifact: step has more inputs than arguments");
         if (st.kernel < 0 || static_cast<size_t>(st.kernel) >= kernelCount)
           return err("corrupt artifact: step refers to a missing kernel");
         for (int a : st.args)
@@ -384,8 +390,20 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
   for (size_t s = 0; s < e.steps.size(); ++s) {
     const Step &st = e.steps[s];
     std::vector<void *> args;
-    for (int a : st.args)
-      args.push_back(&hb[a]);
+    std::vector<int32_t> symValues;
+    for (const std::string &sym : st.symbols) {
+      auto v = syms.find(sym);
+      if (v == syms.end())
+        return Error("step " + std::to_string(s) + " needs dim '" + sym +
+                     "', which no input of " + name + " binds");
+      symValues.push_back(static_cast<int32_t>(v->second));
+    }
+    for (size_t i = 0; i < st.args.size(); ++i) {
+      if (i == st.inputs)
+        for (int32_t &v : symValues)
+          args.push_back(&v);
+      args.push_back(&hb[st.args[i]]);
+    }
     int rc = kernels[st.kernel](args.data());
     if (rc != 0)
       return Error("kernel " + kernelNames[st.kernel] + " (step " + std::to_string(s) +

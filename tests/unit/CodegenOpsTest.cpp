@@ -342,7 +342,7 @@ using namespace dlc;
 
 // Counts from running a training step node by node.
 struct NodewiseRun {
-  int nodes = 0, kernels = 0, skipped = 0, unbound = 0, mismatched = 0;
+  int nodes = 0, kernels = 0, mismatched = 0;
 };
 
 // |got - want| <= rtol * |want| + atol * max|want|: relative per element,
@@ -373,8 +373,7 @@ int countMismatches(const Tensor &got, const Tensor &want, double rtol, double a
 // --optimizer=sgd --lr=0.1 --momentum=0.9`), runs it once on the reference
 // interpreter, and runs every node as its own Halide kernel in topological
 // order, each fed the kernels' outputs so far. Each node's outputs must match
-// the interpreter's. Nodes whose family has no lowering yet are skipped (the
-// interpreter's values stand in for them) and counted.
+// the interpreter's.
 NodewiseRun runTrainStepNodewise(const std::string &model, int64_t batch) {
   NodewiseRun run;
   auto parsed = parseDlgFile(std::string(DLC_SOURCE_DIR) + "/models/" + model);
@@ -442,22 +441,11 @@ NodewiseRun runTrainStepNodewise(const std::string &model, int64_t batch) {
       }
       ins.push_back(env.at(v));
     }
-    auto got = codegen::runKernelJit(kg, ins, target);
+    // Expand of a scalar to [N, ...] (the loss gradient) gets N as a scalar.
+    auto got = codegen::runKernelJit(kg, ins, target, o.syms);
     if (!got) {
-      const std::string &m = got.error().message();
-      if (m.find("no Halide lowering yet") != std::string::npos) {
-        ++run.skipped;
-      } else if (m.find("is not the dim of any kernel input") != std::string::npos) {
-        // The kernel builder binds symbolic dims from the kernel's inputs
-        // only; Expand of a scalar to [N, ...] (the loss gradient) has none.
-        ++run.unbound;
-        std::printf("%s: %s\n", model.c_str(), m.c_str());
-      } else {
-        ADD_FAILURE() << model << ": " << m;
-      }
-      for (const Value *out : n.outputs)
-        env[out] = want->outputs[outIndex.at(out)];
-      continue;
+      ADD_FAILURE() << model << ": " << got.error().message();
+      return run;
     }
     ++run.kernels;
     for (size_t i = 0; i < n.outputs.size(); ++i) {
@@ -477,12 +465,9 @@ TEST(CodegenOps, TrainStepNodewise) {
   for (const char *model : {"lenet5.dlg", "vgg_small.dlg"}) {
     NodewiseRun r = runTrainStepNodewise(model, 3);
     EXPECT_GT(r.nodes, 0);
+    EXPECT_EQ(r.kernels, r.nodes) << model << ": every node runs as a Halide kernel";
     EXPECT_EQ(r.mismatched, 0) << model;
-    std::printf("%s: %d nodes, %d run as Halide kernels, %d skipped (no Halide lowering "
-                "yet), %d not buildable (a symbolic output dim no input carries), %d with "
-                "mismatches\n",
-                model, r.nodes, r.kernels, r.skipped, r.unbound, r.mismatched);
-    if (r.skipped)
-      std::printf("%s: skipped nodes use the interpreter's values\n", model);
+    std::printf("%s: %d nodes, %d run as Halide kernels, %d with mismatches\n", model,
+                r.nodes, r.kernels, r.mismatched);
   }
 }

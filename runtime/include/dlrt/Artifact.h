@@ -30,7 +30,10 @@
 //       "outputs": [ {"name", "buffer"} ],
 //       "buffers": [ {"dtype", "dims", "source": "input" | "value" | "temp",
 //                     "ref": input index | value index, "live": [first, last]} ],
-//       "steps":   [ {"kernel": index, "args": [buffer, ...]} ],
+//       "steps":   [ {"kernel": index, "args": [buffer, ...], "inputs": n,
+//                     "symbols": ["N", ...]} ],   args: n inputs, then outputs;
+//                     symbols (optional) are passed as int32 scalars between
+//                     the inputs and the outputs
 //       "updates": [ {"value": value index, "buffer": buffer} ] } }
 //   Temps live from step `first` to step `last` (inclusive); the runtime packs
 //   them into one arena, reusing memory between temps whose lives do not
