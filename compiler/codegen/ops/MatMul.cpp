@@ -45,6 +45,8 @@ Status lowerMatMul(LowerCtx &c) {
   MatMulFuncs f;
   f.hasM = ra >= 2;
   f.hasN = rb >= 2;
+  f.aT = aT;
+  f.bT = bT;
   Type t = accType(out.type);
 
   // op(A) as a(m, k) in IR order (k innermost) over A's own batch axes; op(B)

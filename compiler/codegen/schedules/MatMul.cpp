@@ -1,13 +1,16 @@
-// Schedule templates of MatMul (NN, NT, TN alike: the lowering stages op(A)
-// and op(B) so that every variant meets the same tile).
+// Schedule templates of MatMul: NN, NT, TN and TT.
 //
-// CPU: an output tile of vectors along n x rows along m held in registers,
-// the k loop around it (PERF-NOTES: 3 x 8 on AVX-512 reached 90-99% of peak;
-// AVX2 fits 2 x 6). op(B) is staged once per call n-innermost
-// (for NT a transpose of the small operand, which beat in-register
-// transposes of the big one), op(A) once per call k-innermost; both are zero
-// past the edges, so tail tiles compute whole and store guarded. Threads
-// split the rows of tiles.
+// CPU: an output tile of vectors x rows held in registers, the k loop around
+// it (PERF-NOTES: 3 x 8 on AVX-512 reached 90-99% of peak; AVX2 fits 2 x 6).
+// The vectors run along whichever output axis an operand stores
+// contiguously: n when B is [K, N] (NN, TN), m when A is [K, M] (TT); the
+// other operand gives one broadcast scalar per row and k, in any layout.
+// Those operands are read in place: at batch 64 every element of B is used
+// only 64 times, and copying it cost 30-50% of the kernel. NT has neither
+// axis contiguous: the smaller operand is transposed once (PERF-NOTES: that
+// beat packing the large one with in-register transposes). Reads past the
+// edges are zero (the lowering's boundary condition), so tail tiles compute
+// whole and store guarded. Threads split the rows of tiles.
 #include "codegen/schedules/Schedules.h"
 
 #include <algorithm>
@@ -31,6 +34,16 @@ void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f) {
   const Dims &d = s.node.outputs[0]->type.dims;
   int64_t M = d[d.size() - 2].isStatic() ? d[d.size() - 2].value : 64;
   int64_t N = d.back().isStatic() ? d.back().value : 1024;
+  // The vector axis, and for NT the operand to transpose.
+  bool vecM = f.bT && (f.aT || M <= N);
+  if (f.bT && !f.aT) {
+    Func t = vecM ? f.a : f.b; // t(k, m) -> m innermost, or b(n, k) as is
+    std::vector<Var> a = t.args();
+    Var inner = vecM ? a[1] : a[0], outer = vecM ? a[0] : a[1];
+    t.compute_root().reorder_storage(inner, outer).reorder(inner, outer);
+    t.vectorize(inner, ct.vw, TailStrategy::GuardWithIf);
+  }
+  int64_t V = vecM ? M : N, R = vecM ? N : M; // vector axis, row axis
   // The tile computing the least padding: a 256-wide output takes 4 x 6
   // rather than 3 x 8 (which pads it to 288). Narrow outputs (a 10-class
   // head) take one vector, short ones fewer rows.
@@ -38,17 +51,16 @@ void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f) {
   int vecs = 1, rows = 1;
   double best = 0;
   for (auto [v, r] : ct.mmTiles) {
-    int64_t tn = std::min<int64_t>(v, (N + ct.vw - 1) / ct.vw) * ct.vw, tm = std::min<int64_t>(r, M);
-    double work = double(padded(N, tn)) * double(padded(M, tm));
+    int64_t tv = std::min<int64_t>(v, (V + ct.vw - 1) / ct.vw) * ct.vw, tr = std::min<int64_t>(r, R);
+    double work = double(padded(V, tv)) * double(padded(R, tr));
     if (best == 0 || work < best) {
       best = work;
-      vecs = static_cast<int>(tn / ct.vw);
-      rows = static_cast<int>(tm);
+      vecs = static_cast<int>(tv / ct.vw);
+      rows = static_cast<int>(tr);
     }
   }
-  f.a.compute_root().vectorize(f.a.args()[0], ct.vw, TailStrategy::GuardWithIf);
-  f.b.compute_root().vectorize(f.b.args()[0], ct.vw, TailStrategy::GuardWithIf);
-  registerTile(s.out, f.prod, f.k, {{0, vecs * ct.vw}, {1, rows}}, ct.vw, 1);
+  int vArg = vecM ? 1 : 0, rArg = 1 - vArg;
+  registerTile(s.out, f.prod, f.k, {{vArg, vecs * ct.vw}, {rArg, rows}}, ct.vw, rArg);
 }
 
 } // namespace dlc::codegen

@@ -33,6 +33,7 @@ struct MatMulFuncs {
   Halide::Func prod; // prod(n?, m?, batch...) = 0; += a * b over k
   Halide::RDom k;
   bool hasM = true, hasN = true; // false for a 1-D operand
+  bool aT = false, bT = false;    // A stored [K, M], B stored [N, K]
 };
 void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f);
 
