@@ -365,8 +365,9 @@ Status checkOptimizerSpec(const OptimizerSpec &spec) {
                  ")");
   }
   Args args = withDefaults(*k, spec);
-  for (auto &[name, v] : spec.args)
-    if (!std::count_if(k->defaults.begin(), k->defaults.end(),
+  for (const auto &arg : spec.args)
+    if (const std::string &name = arg.first;
+        !std::count_if(k->defaults.begin(), k->defaults.end(),
                        [&](auto &d) { return d.first == name; })) {
       std::string known;
       for (auto &d : k->defaults)

@@ -274,10 +274,10 @@ Status Model::Impl::parse() {
 Status Model::Impl::bind(Entry &e, const std::map<std::string, Tensor> &inputs,
                          std::vector<const Tensor *> &bound,
                          std::map<std::string, int64_t> &syms) {
-  for (const auto &[name, t] : inputs)
+  for (const auto &input : inputs)
     if (std::none_of(e.inputs.begin(), e.inputs.end(),
-                     [&](const TensorSpec &s) { return s.name == name; }))
-      return Error("unknown input '" + name + "'");
+                     [&](const TensorSpec &s) { return s.name == input.first; }))
+      return Error("unknown input '" + input.first + "'");
   for (const TensorSpec &s : e.inputs) {
     auto it = inputs.find(s.name);
     if (it == inputs.end())
