@@ -136,9 +136,12 @@ TEST(CodegenConv, WeightGradient) {
   checkBackend(R"(graph t {
   input x: f32[N, 4, 17]
   input dy: f32[N, 6, 8]
+  input v: f32[N, 2, 5, 6, 7]
+  input dv: f32[N, 3, 5, 6, 7]
   dw = ConvGradWeight(x, dy) {kernel_shape=[3], strides=[2], pads=[1, 0]}
+  dv3 = ConvGradWeight(v, dv) {kernel_shape=[3, 3, 3], pads=[1, 1, 1, 1, 1, 1]}
   output dw
-})", sumOf(3 * 8));
+})", sumOf(3 * 5 * 6 * 7));
 }
 
 TEST(CodegenConv, BatchOneAndBatch64) {

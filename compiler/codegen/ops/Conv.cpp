@@ -12,6 +12,7 @@
 //                                                 w[g Cg + c, o - g Og, k]
 //                   (only taps where s divides q + p - k d)
 //   ConvGradWeight: dw[o,c,k] = sum_n sum_q x[n, g Cg + c, q s + k d - p] dy[n,o,q]
+//                   (summed along each row first, then over rows and images)
 // with g = o / Og the output channel's group.
 #include "codegen/schedules/Schedules.h"
 
@@ -197,18 +198,22 @@ Status lowerConvGradWeight(LowerCtx &c) {
     f.dy(args) = cast(t, z(src));
   }
 
-  // perImage(k..., c, o, n): one image's contribution, summed over its
-  // output positions r = (q_{r-1}..q_0).
-  Region rr;
-  for (int i = r - 1; i >= 0; --i)
-    rr.push_back(Range(0, DY.extents[2 + i]));
-  f.r = RDom(rr, "r");
-  std::vector<Var> kv = halideVars(r, "pk");
+  // perRow(k..., c, o, q_0..q_{r-2}, n): one output row's contribution,
+  // summed along the row (r = q_{r-1}); dw sums the rows of every image
+  // (rn = (q_0..q_{r-2}, n)). Splitting the sum there lets a schedule keep
+  // one row of dy and x in L1 while every tile of dw passes over it.
+  f.r = RDom(0, DY.extents[1 + r], "r");
+  Region rnr;
+  for (int i = r - 2; i >= 0; --i)
+    rnr.push_back(Range(0, DY.extents[2 + i]));
+  rnr.push_back(Range(0, X.extents[0]));
+  f.rn = RDom(rnr, "rn");
+  std::vector<Var> kv = halideVars(r, "pk"), qv = halideVars(r - 1, "pq");
   Var ci("pc"), o("po"), n("pn");
   Expr g = group > 1 ? o / Og : Expr(0);
   std::vector<Expr> xi, dyi{o};
   for (int i = r - 1; i >= 0; --i) {
-    Expr q = f.r[r - 1 - i], k = kv[r - 1 - i];
+    Expr q = i == r - 1 ? Expr(f.r.x) : Expr(qv[r - 2 - i]), k = kv[r - 1 - i];
     xi.push_back(q * int(win.s[i]) + k * int(win.d[i]) - int(win.pb[i]));
     dyi.push_back(q);
   }
@@ -216,17 +221,19 @@ Status lowerConvGradWeight(LowerCtx &c) {
   xi.push_back(n);
   dyi.push_back(n);
   std::vector<Var> pargs = kv;
-  pargs.insert(pargs.end(), {ci, o, n});
-  f.perImage = Func("cgw_image");
-  f.perImage(pargs) = cast(t, 0);
-  f.perImage(pargs) += f.x(xi) * f.dy(dyi);
+  pargs.insert(pargs.end(), {ci, o});
+  pargs.insert(pargs.end(), qv.begin(), qv.end());
+  pargs.push_back(n);
+  f.perRow = Func("cgw_row");
+  f.perRow(pargs) = cast(t, 0);
+  f.perRow(pargs) += f.x(xi) * f.dy(dyi);
 
-  f.rn = RDom(0, X.extents[0], "rn");
   std::vector<Var> vars = irVars(r + 2, "w"); // o, c, k_0..k_{r-1}
   define(out, vars, cast(t, 0));
   std::vector<Expr> lhs(vars.rbegin(), vars.rend()), pi = lhs;
-  pi.push_back(f.rn);
-  out.f(lhs) += f.perImage(pi);
+  for (int i = 0; i < f.rn.dimensions(); ++i)
+    pi.push_back(f.rn[i]);
+  out.f(lhs) += f.perRow(pi);
 
   f.prod = out.f;
   c.outVars = {vars};

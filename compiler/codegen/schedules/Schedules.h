@@ -41,8 +41,10 @@ void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f);
 // Conv's input gradient) share one structure:
 //   prod(q..., o, n) = bias(o); += X(q, k, c) * w(o, k..., c)
 // over r = (k..., c); GradWeight is
-//   perImage(k..., c, o, n) = 0; += x(q s + k d - p, c, n) * dy(o, q..., n)
-//   prod(k..., c, o) = 0; += perImage(k..., c, o, rn) over the batch rn.
+//   perRow(k..., c, o, qo..., n) = 0; += x(q s + k d - p, c, n) * dy(o, q..., n)
+//     over r = the innermost output axis
+//   prod(k..., c, o) = 0; += perRow(k..., c, o, rn) over rn = (qo..., n),
+//     the other output axes and the batch.
 struct ConvFuncs {
   enum Kind { Forward, Transpose, GradWeight } kind = Forward;
   int spatial = 2;   // 1, 2 or 3 spatial axes
@@ -50,10 +52,10 @@ struct ConvFuncs {
   Halide::Func x;    // x(s..., c, n), zero outside (the padding)
   Halide::Func w;    // Forward/Transpose: repacked w(o, k..., c), zero outside
   Halide::Func dy;   // GradWeight: transposed dy(o, q..., n), zero outside
-  Halide::Func perImage; // GradWeight only
+  Halide::Func perRow; // GradWeight only
   Halide::Func prod; // the op's value
-  Halide::RDom r;    // prod's (Forward/Transpose) or perImage's reduction
-  Halide::RDom rn;   // GradWeight: the batch
+  Halide::RDom r;    // prod's (Forward/Transpose) or perRow's reduction
+  Halide::RDom rn;   // GradWeight: the outer output axes and the batch
 };
 void scheduleConv(ScheduleCtx &s, ConvFuncs f);
 
