@@ -1,0 +1,86 @@
+// Training, evaluation and prediction of compiled models on data sets, and
+// their checkpoints: the library behind `dlrun` (dlrt_train). Links the
+// runtime and the data library only.
+//
+// An artifact's entries fix the roles of its inputs: "infer" takes the
+// features; "eval" takes the features and the labels; "train" adds `lr` (f32
+// scalar) and `step` (i64 scalar, 1-based). Train and eval output the loss
+// first, then the model's outputs; the first model output is what accuracy
+// (classification: argmax over axis 1, or logit > 0 for one column) and MSE
+// (regression) are computed from.
+//
+// Checkpoints are safetensors files (8-byte little-endian header size, a JSON
+// header of {name: {dtype, shape, data_offsets}} and a "__metadata__" map of
+// strings, then the raw little-endian data). They hold every parameter and
+// state of the model by name, and in the metadata: the model's identity, the
+// epoch and step, the data order's RNG state, the run's settings and the
+// standardization statistics. They are written atomically (temporary file,
+// fsync, rename): a failed write leaves the previous checkpoint intact.
+#pragma once
+
+#include "dlrt/Data.h"
+#include "dlrt/Error.h"
+#include "dlrt/Runtime.h"
+#include "dlrt/Tensor.h"
+
+#include <atomic>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dlrt {
+
+struct Checkpoint {
+  std::vector<std::pair<std::string, Tensor>> tensors; // in file order
+  std::map<std::string, std::string> metadata;
+  const Tensor *find(const std::string &name) const;
+};
+
+std::string serializeSafetensors(const Checkpoint &c);
+Expected<Checkpoint> parseSafetensors(const std::string &bytes, const std::string &name);
+Expected<Checkpoint> readSafetensors(const std::string &path);
+// Temporary file beside path, fsync, rename, fsync of the directory.
+Status writeFileAtomic(const std::string &path, const std::string &bytes);
+
+// A digest of the model's persistent values (names, dtypes, shapes): two
+// artifacts of the same model and optimizer agree.
+std::string modelSignature(const Model &m);
+// Every parameter and state of the model (constants excluded), with the
+// identity metadata ("dlrun.model", "dlrun.signature").
+Checkpoint snapshot(const Model &m, const std::string &modelName);
+// Loads a checkpoint's values into the model. `strict` (resuming) wants every
+// value of the model; otherwise (eval, predict) every trainable parameter.
+// A checkpoint of another model is refused, naming what does not fit.
+Status restore(Model &m, const Checkpoint &c, const std::string &path, bool strict);
+
+struct RunOptions {
+  std::string model; // .dlm path
+  std::string data;  // data spec (dlrt/Data.h)
+  int64_t epochs = 1, batch = 64;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+  int threads = 0; // 0: every core
+  int64_t steps = 0; // stop after this many training steps in all (0: no limit)
+  bool shuffle = true;
+  bool dropLast = false; // drop the partial last batch in training
+  double valSplit = 0, testSplit = 0;
+  std::string standardize = "auto"; // auto (tabular data only), on, off
+  std::string checkpointDir;
+  bool resume = false;
+  std::string metrics; // JSON lines
+  std::string weights; // eval / predict: a checkpoint
+  std::string output;  // predict: .npy or .csv
+  bool progress = false; // a one-line progress bar (stdout is a terminal)
+  const std::atomic<bool> *interrupt = nullptr; // set by Ctrl-C: checkpoint, stop
+};
+
+// Trains, writing per-epoch lines (or a progress bar) to out. Returns an error
+// for bad input, a non-finite loss (naming epoch and step) or an interrupted
+// run (after its checkpoint is written).
+Status trainModel(const RunOptions &o, std::ostream &out);
+Status evalModel(const RunOptions &o, std::ostream &out);
+Status predictModel(const RunOptions &o, std::ostream &out);
+
+} // namespace dlrt

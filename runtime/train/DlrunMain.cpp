@@ -1,0 +1,118 @@
+// dlrun's command line: parses flags (CLI11) into RunOptions and calls the
+// training library; the only place that turns errors into exit codes and
+// Ctrl-C into a checkpoint-and-stop request.
+#include "runtime/train/DlrunMain.h"
+
+#include "dlrt/Train.h"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <unistd.h>
+
+namespace dlrt {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void onSigint(int) {
+  if (interrupted.exchange(true)) // a second Ctrl-C: stop now
+    std::_Exit(130);
+}
+
+void commonData(CLI::App *cmd, RunOptions &o) {
+  cmd->add_option("model", o.model, "The compiled model (.dlm, from dlc -o)")->required();
+  cmd->add_option("--data", o.data,
+                  "idx:DIR, csv:FILE[,header=auto|yes|no][,skip=N][,label=COL]"
+                  "[,task=auto|classify|regress] or npy:X.npy[,Y.npy]")
+      ->required();
+  cmd->add_option("--batch", o.batch, "Examples per step")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o.seed, "Seed of the data order and the splits");
+  cmd->add_option("--threads", o.threads, "Kernel threads (default: every core)");
+  cmd->add_option("--test-split", o.testSplit,
+                  "Hold out this fraction as the test set (data without one, e.g. CSV)");
+  cmd->add_option("--standardize", o.standardize,
+                  "Feature standardization from the training split: auto (tabular "
+                  "data), on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+}
+
+} // namespace
+
+int dlrunMain(int argc, char **argv) {
+  CLI::App app{"dlrun: train, evaluate and run compiled dlc models (.dlm) on data sets"};
+  app.get_formatter()->column_width(30);
+  app.require_subcommand(1);
+  RunOptions o;
+  o.batch = 64;
+
+  auto *train = app.add_subcommand("train", "Train the model, report per-epoch metrics and "
+                                            "test metrics at the end");
+  commonData(train, o);
+  train->add_option("--epochs", o.epochs, "Passes over the training data")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--lr", o.lr, "Learning rate (default 0.001)");
+  train->add_option("--steps", o.steps, "Stop after this many steps in all (0: no limit)");
+  std::string shuffle = "on";
+  train->add_option("--shuffle", shuffle, "Shuffle the training data each epoch")
+      ->check(CLI::IsMember({"on", "off"}));
+  train->add_flag("--drop-last", o.dropLast, "Drop the partial last batch of each epoch");
+  train->add_option("--val-split", o.valSplit,
+                    "Hold out this fraction of the training data for validation");
+  train->add_option("--checkpoint", o.checkpointDir,
+                    "Write DIR/last.safetensors after each epoch (and when stopped)");
+  train->add_flag("--resume", o.resume, "Continue from DIR/last.safetensors");
+  train->add_option("--metrics", o.metrics, "Write metrics as JSON lines to FILE");
+  std::string progress = "auto";
+  train->add_option("--progress", progress, "Progress bar: auto (on a terminal), on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+
+  auto *eval = app.add_subcommand("eval", "Loss and accuracy (or MSE) on the test set");
+  commonData(eval, o);
+  eval->add_option("--weights", o.weights, "A checkpoint (.safetensors) to evaluate");
+  eval->add_option("--metrics", o.metrics, "Append the result as a JSON line to FILE");
+
+  auto *predict = app.add_subcommand("predict", "Write the model's outputs for the data");
+  commonData(predict, o);
+  predict->add_option("--weights", o.weights, "A checkpoint (.safetensors)");
+  predict->add_option("-o", o.output, "OUT.npy or OUT.csv")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  o.shuffle = shuffle == "on";
+  o.progress = progress == "on" || (progress == "auto" && isatty(STDOUT_FILENO));
+  if (o.batch <= 0)
+    o.batch = 64;
+
+  Status s;
+  if (train->parsed()) {
+    o.interrupt = &interrupted;
+    std::signal(SIGINT, onSigint);
+    std::signal(SIGTERM, onSigint);
+    s = trainModel(o, std::cout);
+  } else if (eval->parsed()) {
+    if (o.batch == 64)
+      o.batch = 256; // no gradients: bigger batches are cheap
+    s = evalModel(o, std::cout);
+  } else {
+    if (o.batch == 64)
+      o.batch = 256;
+    s = predictModel(o, std::cout);
+  }
+  std::cout.flush();
+  if (!s) {
+    std::cerr << "error: " << s.error().message() << "\n";
+    return interrupted ? 130 : 1;
+  }
+  return 0;
+}
+
+} // namespace dlrt
