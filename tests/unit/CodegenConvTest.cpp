@@ -209,6 +209,19 @@ TEST(CodegenMatMul, MlpShapesAtBatch64) {
 })", sumOf(784, 64));
 }
 
+TEST(CodegenConv, IntegerOperands) {
+  // Integer convs and matmuls sum exactly (wrapping, as the interpreter).
+  checkBackend(R"(graph t {
+  input x: i64[N, 3, 7, 9]
+  input w: i64[5, 3, 3, 3]
+  input a: i32[N, 13]
+  input b: i32[13, 20]
+  y = Conv(x, w) {pads=[1, 1, 1, 1], strides=[2, 1]}
+  c = MatMul(a, b)
+  output y
+})");
+}
+
 // The AVX2 templates (other tile sizes) run on this machine too: their
 // results match the AVX-512 kernels' (checked against the reference above).
 TEST(CodegenConv, Avx2TemplatesMatchAvx512) {
