@@ -116,7 +116,7 @@ Expected<Dataset> readCsv(const std::string &path, const CsvOptions &opts) {
   int64_t n = static_cast<int64_t>(rows.size() - first);
   int64_t features = static_cast<int64_t>(width) - 1;
   Dataset d;
-  d.source = path;
+  d.source = d.labelSource = path;
   d.x = Tensor(DType::F32, {n, features});
   float *x = d.x.data<float>();
   std::vector<std::string> labelText(n);

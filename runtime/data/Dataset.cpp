@@ -101,7 +101,7 @@ Expected<Dataset> readNpyPair(const std::string &xPath, const std::string &yPath
   if (y.rank() < 1 || y.shape()[0] != x.shape()[0])
     return Error(yPath + ": " + (y.rank() < 1 ? std::string("a scalar") : std::to_string(y.shape()[0])) +
                  " labels for " + std::to_string(x.shape()[0]) + " examples in " + xPath);
-  d.source = yPath;
+  d.labelSource = yPath;
   if (isFloat(y.dtype())) {
     d.task = Task::Regression;
     d.y = y.dtype() == DType::F32 ? y : y.cast(DType::F32);

@@ -134,7 +134,8 @@ Expected<Dataset> readIdxPair(const std::string &images, const std::string &labe
     return Error(labels + ": " + std::to_string(lab.shape()[0]) + " labels for " +
                  std::to_string(img.shape()[0]) + " images in " + images);
   Dataset d;
-  d.source = labels;
+  d.source = images;
+  d.labelSource = labels;
   d.task = Task::Classification;
   std::vector<int64_t> shape = img.shape();
   if (shape.size() == 3)

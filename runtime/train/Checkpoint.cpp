@@ -214,7 +214,8 @@ Checkpoint snapshot(const Model &m, const std::string &modelName) {
   return c;
 }
 
-Status restore(Model &m, const Checkpoint &c, const std::string &path, bool strict) {
+Status restore(Model &m, const Checkpoint &c, const std::string &path, bool strict,
+               const std::string &modelName) {
   std::string from = c.metadata.count("dlrun.model") ? "'" + c.metadata.at("dlrun.model") + "'"
                                                      : "another model";
   std::vector<std::string> problems;
@@ -237,7 +238,8 @@ Status restore(Model &m, const Checkpoint &c, const std::string &path, bool stri
                          std::string(dtypeName(s.dtype)) + shapeString(want));
   }
   if (!problems.empty()) {
-    std::string msg = path + ": checkpoint of " + from + " does not fit this model: ";
+    std::string msg = path + ": checkpoint of " + from + " does not fit " +
+                      (modelName.empty() ? std::string("this model") : modelName) + ": ";
     size_t shown = std::min<size_t>(problems.size(), 3);
     for (size_t i = 0; i < shown; ++i)
       msg += (i ? "; " : "") + problems[i];

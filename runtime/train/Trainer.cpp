@@ -160,10 +160,10 @@ Status checkData(Session &s, const Dataset &d, const std::string &what) {
     labelElems *= l.dims[a] < 0 ? 1 : l.dims[a];
   int64_t dataElems = d.y.numel() / d.size();
   if (l.dims.empty() || dataElems != labelElems)
-    return Error(what + ": labels are " + perExample(d.y.shape()) + " per example, the model's " +
+    return Error(d.labelSource + ": labels are " + perExample(d.y.shape()) + " per example, the model's " +
                  l.str() + " wants " + std::to_string(labelElems) + " value(s)");
   if (!isFloat(l.dtype) && d.task != Task::Classification)
-    return Error(what + ": the model wants class indices (" + l.str() +
+    return Error(d.labelSource + ": the model wants class indices (" + l.str() +
                  ") but the labels are real numbers (regression); for CSV use task=classify");
   s.task = d.task;
   if (d.task != Task::Classification)
@@ -177,12 +177,10 @@ Status checkData(Session &s, const Dataset &d, const std::string &what) {
   for (int64_t i = 0; i < d.size(); ++i) {
     int64_t v = d.y.getInt(i);
     if (v < 0 || v >= limit)
-      return Error(d.source + ": record " + std::to_string(i) + ": label " + std::to_string(v) +
+      return Error(d.labelSource + ": record " + std::to_string(i) + ": label " + std::to_string(v) +
                    " is out of range for the model's " + std::to_string(limit) +
                    " classes (output " + s.out.str() + ")");
   }
-  if (!d.classNames.empty())
-    s.classNames = d.classNames;
   return Status::ok();
 }
 
@@ -301,6 +299,7 @@ Expected<Session> prepare(const RunOptions &o, bool training, bool needLabel,
     DLC_CHECK(checkData(s, splits.test, splits.test.source));
   if (needLabel && !splits.train.labeled())
     return Error("--data=" + o.data + ": the data has no labels");
+  s.classNames = splits.train.classNames;
   s.train = std::move(splits.train);
   s.test = std::move(splits.test);
   if (s.test.size() == 0 && o.testSplit > 0) {
@@ -467,7 +466,7 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
   Rng rng(o.seed);
   st.epochRng = rng.state();
   if (resumeFrom) {
-    DLC_CHECK(restore(*s.model, *resumeFrom, checkpointPath(o), /*strict=*/true));
+    DLC_CHECK(restore(*s.model, *resumeFrom, checkpointPath(o), /*strict=*/true, s.modelName));
     DLC_TRY(loaded, loopStateOf(*resumeFrom, checkpointPath(o)));
     st = loaded;
     out << "resuming from " << checkpointPath(o) << " at epoch " << st.epoch + 1 << ", step "
@@ -614,7 +613,7 @@ Expected<Session> prepareForInference(const RunOptions &o, bool needLabel) {
   }
   DLC_TRY(s, prepare(o, false, needLabel, ck ? &*ck : nullptr));
   if (ck)
-    DLC_CHECK(restore(*s.model, *ck, o.weights, /*strict=*/false));
+    DLC_CHECK(restore(*s.model, *ck, o.weights, /*strict=*/false, s.modelName));
   return std::move(s);
 }
 

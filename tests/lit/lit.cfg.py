@@ -13,6 +13,7 @@ config.test_exec_root = os.path.join(config.dlc_obj_root, "tests", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.dlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%dlc", os.path.join(config.dlc_tools_dir, "dlc")))
+config.substitutions.append(("%dlrun", os.path.join(config.dlrun_tools_dir, "dlrun")))
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%classify", os.path.join(config.dlrt_examples_dir, "dlrt-classify")))
 config.substitutions.append(("%models", os.path.join(config.dlc_src_root, "models")))

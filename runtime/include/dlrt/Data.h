@@ -34,7 +34,8 @@ struct Dataset {
   Tensor x, y;
   Task task = Task::Regression;
   std::vector<std::string> classNames; // CSV string labels, index order
-  std::string source;                  // for messages: "train-labels-idx1-ubyte.gz"
+  std::string source;      // the features' file, for messages
+  std::string labelSource; // the labels' file (the same for CSV)
 
   int64_t size() const { return x.empty() ? 0 : x.shape()[0]; }
   bool labeled() const { return !y.empty(); }

@@ -53,7 +53,8 @@ Checkpoint snapshot(const Model &m, const std::string &modelName);
 // Loads a checkpoint's values into the model. `strict` (resuming) wants every
 // value of the model; otherwise (eval, predict) every trainable parameter.
 // A checkpoint of another model is refused, naming what does not fit.
-Status restore(Model &m, const Checkpoint &c, const std::string &path, bool strict);
+Status restore(Model &m, const Checkpoint &c, const std::string &path, bool strict,
+               const std::string &modelName = "");
 
 struct RunOptions {
   std::string model; // .dlm path
