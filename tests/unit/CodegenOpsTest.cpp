@@ -462,7 +462,10 @@ NodewiseRun runTrainStepNodewise(const std::string &model, int64_t batch) {
 } // namespace
 
 TEST(CodegenOps, TrainStepNodewise) {
-  for (const char *model : {"lenet5.dlg", "vgg_small.dlg"}) {
+  // LeNet-5 covers conv, pooling, matmul and the loss; the whole sample set
+  // (BatchNorm, Dropout, residuals) runs through compiled artifacts in
+  // tests/e2e/halide_train_test.py.
+  for (const char *model : {"lenet5.dlg"}) {
     NodewiseRun r = runTrainStepNodewise(model, 3);
     EXPECT_GT(r.nodes, 0);
     EXPECT_EQ(r.kernels, r.nodes) << model << ": every node runs as a Halide kernel";
