@@ -12,6 +12,7 @@
 #include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -29,6 +30,10 @@ using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+// Processor time of the whole process (every thread): on a shared machine it
+// measures the work where wall time measures the wait.
+double cpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 std::string fmt(const char *f, double v) {
   char buf[64];
@@ -510,6 +515,7 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
     std::vector<int64_t> order = permutation(n, o.shuffle, rng);
     std::array<uint64_t, 4> nextRng = rng.state();
     auto t0 = Clock::now();
+    double cpu0 = cpuSeconds();
     int64_t seenAtStart = st.meter.count;
     for (; st.batchInEpoch < batches; ++st.batchInEpoch) {
       if (o.interrupt && o.interrupt->load()) {
@@ -551,11 +557,11 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
       progress.update(s, st.epoch + 1, o.epochs, st.batchInEpoch + 1, batches, st.meter,
                       el > 0 ? (st.meter.count - seenAtStart) / el : 0);
     }
-    double seconds = secondsSince(t0);
+    double seconds = secondsSince(t0), cpu = cpuSeconds() - cpu0;
     progress.finish();
     bool complete = st.batchInEpoch >= batches;
     json j{{"event", "epoch"}, {"epoch", st.epoch + 1}, {"step", st.step},
-           {"complete", complete}, {"seconds", seconds},
+           {"complete", complete}, {"seconds", seconds}, {"cpu_seconds", cpu},
            {"samples_per_s", seconds > 0 ? (st.meter.count - seenAtStart) / seconds : 0}};
     meterJson(j, "train_", s, st.meter);
     out << "epoch " << st.epoch + 1 << "/" << o.epochs << (complete ? "" : " (partial)")
@@ -565,7 +571,7 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
       out << " | val " << describe(s, vm);
       meterJson(j, "val_", s, vm);
     }
-    out << " | " << fmt("%.1f", seconds) << " s ("
+    out << " | " << fmt("%.1f", seconds) << " s, cpu " << fmt("%.1f", cpu) << " s ("
         << fmt("%.0f", seconds > 0 ? (st.meter.count - seenAtStart) / seconds : 0)
         << " samples/s)\n"
         << std::flush;
