@@ -3,11 +3,30 @@
 // type (f16 through f32).
 #include "codegen/ops/Helpers.h"
 
+#include <cmath>
+
 namespace dlc::codegen {
 
 using namespace Halide;
 
 namespace {
+
+// Clip's float bounds for an integer type, as the reference's clipBound:
+// rounded inward (ceil of min, floor of max), NaN as no bound, saturated to
+// the type's range (a cast of +-3.4e38 to an integer type is undefined).
+Expr intClipBound(Type t, double v, bool lower) {
+  double lo = t.is_uint() ? 0.0 : -std::ldexp(1.0, t.bits() - 1);
+  double hi = t.is_uint() ? std::ldexp(1.0, t.bits()) : std::ldexp(1.0, t.bits() - 1);
+  if (std::isnan(v))
+    return lower ? t.min() : t.max();
+  v = lower ? std::ceil(v) : std::floor(v);
+  if (v <= lo)
+    return t.min();
+  if (v >= hi) // hi itself is one past the largest value
+    return t.max();
+  return t.is_uint() ? cast(t, Expr(static_cast<uint64_t>(v)))
+                     : cast(t, Expr(static_cast<int64_t>(v)));
+}
 
 Expr unaryMath(const Node &n, Expr x) {
   Type t = x.type();
@@ -16,6 +35,9 @@ Expr unaryMath(const Node &n, Expr x) {
   case OpKind::Abs: return abs(x);
   case OpKind::Ceil: return ceil(x);
   case OpKind::Clip:
+    if (!t.is_float())
+      return clamp(x, intClipBound(t, n.getFloat("min"), true),
+                   intClipBound(t, n.getFloat("max"), false));
     return clamp(x, cast(t, Expr(std::max(n.getFloat("min"), -3.4e38))),
                  cast(t, Expr(std::min(n.getFloat("max"), 3.4e38))));
   case OpKind::Cos: return cos(x);
@@ -48,13 +70,30 @@ Expr binaryMath(const Node &n, Expr a, Expr b) {
   switch (n.op) {
   case OpKind::Add: return a + b;
   case OpKind::And: return cast(a.type(), a != 0 && b != 0);
-  case OpKind::Div: return a / b;
+  case OpKind::Div:
+    // Halide's integer division is Euclidean; ONNX's (and the reference's)
+    // truncates toward zero: one step toward zero where a < 0 leaves a
+    // remainder.
+    if (a.type().is_int())
+      return select(a < 0 && a % b != 0, a / b + select(b > 0, 1, -1), a / b);
+    return a / b;
   case OpKind::Max: return max(a, b);
   case OpKind::Min: return min(a, b);
   case OpKind::Mod:
-    if (a.type().is_float() || n.getInt("fmod"))
-      return a.type().is_float() ? a - b * cast(a.type(), trunc(a / b)) : a - b * (a / b);
-    return a - b * cast(a.type(), floor(cast(Float(64), a) / cast(Float(64), b)));
+    if (a.type().is_float()) {
+      if (n.getInt("fmod"))
+        return a - b * cast(a.type(), trunc(a / b));
+      return a - b * cast(a.type(), floor(cast(Float(64), a) / cast(Float(64), b)));
+    }
+    if (a.type().is_int()) {
+      // From Halide's Euclidean remainder r (0 <= r < |b|): fmod takes the
+      // sign of a (C's %), fmod=0 the sign of b (Python's %).
+      Expr r = a % b, absB = select(b < 0, -b, b);
+      if (n.getInt("fmod"))
+        return select(a < 0 && r != 0, r - absB, r);
+      return select(b < 0 && r != 0, r + b, r);
+    }
+    return a % b; // unsigned: every convention agrees
   case OpKind::Mul: return a * b;
   case OpKind::Or: return cast(a.type(), a != 0 || b != 0);
   case OpKind::Pow: return pow(a, b);
