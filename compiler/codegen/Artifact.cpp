@@ -354,10 +354,19 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
                                                rtTarget.to_string().size(), buildId())) +
                            ".o";
   if (!o.useCache || !cachedObjectOk(runtimeObj)) {
+    // Written beside the cache entry and renamed into place, as the kernels
+    // are: compiles running at once (parallel builds sharing a cache) never
+    // link a half-written runtime.
+    std::string tmp = runtimeObj + ".tmp" + std::to_string(getpid());
     try {
-      Halide::compile_standalone_runtime(runtimeObj, rtTarget);
+      Halide::compile_standalone_runtime(tmp, rtTarget);
     } catch (const Halide::Error &ex) {
+      std::remove(tmp.c_str());
       return Error(std::string("halide runtime: ") + ex.what());
+    }
+    if (std::rename(tmp.c_str(), runtimeObj.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      return Error(runtimeObj + ": cannot write file");
     }
     DLC_CHECK(sealCachedObject(runtimeObj));
   }
