@@ -146,7 +146,7 @@ Expected<Checkpoint> readSafetensors(const std::string &path) {
   return parseSafetensors(ss.str(), path);
 }
 
-Status writeFileAtomic(const std::string &path, const std::string &bytes) {
+Status writeFileSynced(const std::string &path, const std::string &bytes) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

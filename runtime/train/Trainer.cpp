@@ -406,7 +406,7 @@ Status saveCheckpoint(const RunOptions &o, const Session &s, const LoopState &st
   std::filesystem::create_directories(o.checkpointDir, ec);
   if (ec)
     return Error(o.checkpointDir + ": cannot create the checkpoint directory: " + ec.message());
-  return writeFileAtomic(checkpointPath(o), serializeSafetensors(c));
+  return writeFileSynced(checkpointPath(o), serializeSafetensors(c));
 }
 
 // Settings a resumed run must share with the run it continues.
@@ -701,7 +701,7 @@ Status predictModel(const RunOptions &o, std::ostream &out) {
         text << (c ? "," : "") << all.getDouble(i * k + c);
       text << "\n";
     }
-    DLC_CHECK(writeFileAtomic(o.output, text.str()));
+    DLC_CHECK(writeFileSynced(o.output, text.str()));
   }
   out << "wrote " << d.size() << " predictions (" << s.out.str() << ") to " << o.output << "\n";
   return Status::ok();
