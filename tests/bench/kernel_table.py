@@ -41,8 +41,9 @@ def main():
             spread[k] = (max(v) - min(v)) / med[k] if med[k] else 0
             medCpu[k] = statistics.median(cpu[k])
     threads = sorted({k[2] for k in med})
-    print("GFLOP/s from wall time, medians; (cpu: from process CPU time, i.e. with "
-          "other processes' time slices removed; with 2 threads it sums both threads)")
+    print("GFLOP/s from wall time, medians over repetitions; % peak against 250 GFLOP/s "
+          "per thread. (cpu): from the timing thread's CPU time, i.e. without the time "
+          "slices other processes took; meaningful for 1 thread only.")
     print()
     print("| case | thr | Halide | oneDNN (blocked) | oneDNN NCHW | Halide/oneDNN | "
           "Halide % peak | Halide (cpu) | oneDNN (cpu) | spread |")
