@@ -3,6 +3,7 @@
 
 #include "codegen/Kernel.h"
 #include "dlrt/Artifact.h"
+#include "dlrt/File.h"
 #include "ir/Printer.h"
 #include "passes/PassRegistry.h"
 #include "training/Initializers.h"
@@ -119,42 +120,16 @@ std::string kernelText(const KernelGroup &kg) {
   return printGraph(s);
 }
 
-Status readFile(const std::string &path, std::string &out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return Error(path + ": cannot read file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
-  return Status::ok();
-}
-
-Status writeFileAtomic(const std::string &path, const std::string &bytes) {
-  std::string tmp = path + ".tmp" + std::to_string(getpid());
-  FILE *f = std::fopen(tmp.c_str(), "wb");
-  bool ok = f && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
-            std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  if (f)
-    ok &= std::fclose(f) == 0;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Error(path + ": cannot write file");
-  }
-  return Status::ok();
-}
-
 // An object file in the cache is trusted only with its checksum beside it.
 bool cachedObjectOk(const std::string &obj) {
-  std::string bytes, sum;
-  if (!readFile(obj, bytes) || !readFile(obj + ".sum", sum))
-    return false;
-  return !bytes.empty() && sum == hex64(dlrt::fnv1a64(bytes.data(), bytes.size()));
+  auto bytes = dlrt::readFile(obj), sum = dlrt::readFile(obj + ".sum");
+  return bytes && sum && !bytes->empty() &&
+         *sum == hex64(dlrt::fnv1a64(bytes->data(), bytes->size()));
 }
 
 Status sealCachedObject(const std::string &obj) {
-  std::string bytes;
-  DLC_CHECK(readFile(obj, bytes));
-  return writeFileAtomic(obj + ".sum", hex64(dlrt::fnv1a64(bytes.data(), bytes.size())));
+  DLC_TRY(bytes, dlrt::readFile(obj));
+  return dlrt::writeFileAtomic(obj + ".sum", hex64(dlrt::fnv1a64(bytes.data(), bytes.size())));
 }
 
 struct PlannedKernel {
@@ -385,8 +360,7 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
   } else {
     return Error("cannot run the linker (cc)");
   }
-  std::string code;
-  DLC_CHECK(readFile(so, code));
+  DLC_TRY(code, dlrt::readFile(so));
   std::remove(so.c_str());
 
   json kernelsJson = json::array();
@@ -410,7 +384,7 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
   h.checksum = dlrt::fnv1a64(body.data(), body.size());
   std::string file(reinterpret_cast<const char *>(&h), sizeof h);
   file += body;
-  DLC_CHECK(writeFileAtomic(path, file));
+  DLC_CHECK(dlrt::writeFileAtomic(path, file));
   if (!o.useCache)
     fs::remove_all(work, ec);
 
@@ -450,8 +424,7 @@ Expected<std::string> emitKernels(const Graph &g, const std::string &targetName,
     } catch (const Halide::Error &e) {
       return Error("kernel " + name + ": halide: " + e.what());
     }
-    std::string text;
-    DLC_CHECK(readFile(file, text));
+    DLC_TRY(text, dlrt::readFile(file));
     out += text + "\n";
   }
   std::remove(file.c_str());

@@ -3,6 +3,7 @@
 #include "driver/DlcMain.h"
 
 #include "codegen/Artifact.h"
+#include "dlrt/File.h"
 #include "dlrt/Npy.h"
 #include "dlrt/Runtime.h"
 #include "frontend/dlg/Parser.h"
@@ -117,26 +118,13 @@ Expected<std::unique_ptr<Graph>> loadModel(const std::string &path) {
   return Error(path + ": unknown model format (expected a .onnx or .dlg file)");
 }
 
-// Writes next to the destination, then renames: a failed run leaves no
-// partial file behind.
-Status writeFileAtomic(const std::string &path, const std::string &text) {
+// "-" is standard output; files are written atomically.
+Status writeOutput(const std::string &path, const std::string &text) {
   if (path == "-") {
     std::cout << text;
     return Status::ok();
   }
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f.write(text.data(), text.size()) || !f.flush()) {
-      std::remove(tmp.c_str());
-      return Error(path + ": cannot write file");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Error(path + ": cannot write file");
-  }
-  return Status::ok();
+  return dlrt::writeFileAtomic(path, text);
 }
 
 std::string safeFileName(const std::string &name) {
@@ -362,7 +350,7 @@ Status run(const Options &o) {
   }
   else
     return Error("--emit=" + o.emit + " is not available");
-  return writeFileAtomic(o.output.empty() ? "-" : o.output, text);
+  return writeOutput(o.output.empty() ? "-" : o.output, text);
 }
 
 } // namespace

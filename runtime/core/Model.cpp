@@ -1,5 +1,6 @@
 // Loading and running .dlm artifacts (format in dlrt/Artifact.h).
 #include "dlrt/Artifact.h"
+#include "dlrt/File.h"
 #include "dlrt/Runtime.h"
 
 #include <HalideRuntime.h>
@@ -431,12 +432,8 @@ Model::~Model() = default;
 Expected<std::unique_ptr<Model>> Model::load(const std::string &path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return Error(path + ": cannot open file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  impl->bytes = ss.str();
+  DLC_TRY(bytes, readFile(path));
+  impl->bytes = std::move(bytes);
   DLC_CHECK(impl->parse());
   impl->bytes.clear();
   impl->bytes.shrink_to_fit();

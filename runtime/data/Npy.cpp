@@ -1,6 +1,8 @@
 // NumPy .npy reading and writing.
 #include "dlrt/Npy.h"
 
+#include "dlrt/File.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -127,12 +129,8 @@ Expected<Tensor> parseNpy(const std::string &bytes, const std::string &name) {
 }
 
 Expected<Tensor> readNpy(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return Error(path + ": cannot open file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parseNpy(ss.str(), path);
+  DLC_TRY(bytes, readFile(path));
+  return parseNpy(bytes, path);
 }
 
 std::string serializeNpy(const Tensor &t) {
@@ -160,20 +158,7 @@ std::string serializeNpy(const Tensor &t) {
 }
 
 Status writeNpy(const std::string &path, const Tensor &t) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    std::string bytes = serializeNpy(t);
-    if (!f.write(bytes.data(), bytes.size()) || !f.flush()) {
-      std::remove(tmp.c_str());
-      return Error(path + ": cannot write file");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Error(path + ": cannot write file");
-  }
-  return Status::ok();
+  return writeFileAtomic(path, serializeNpy(t));
 }
 
 } // namespace dlrt

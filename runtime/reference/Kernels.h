@@ -35,16 +35,10 @@ struct KernelArgs {
   bool hasIn(size_t i) const { return i < ins.size() && ins[i]; }
 };
 
-#define DLC_FAMILY(F) Status run##F(KernelArgs &a);
-DLC_FAMILY(Unary) DLC_FAMILY(Binary) DLC_FAMILY(Compare) DLC_FAMILY(Where)
-DLC_FAMILY(Cast) DLC_FAMILY(Pool) DLC_FAMILY(BatchNorm) DLC_FAMILY(Conv)
-DLC_FAMILY(ConvTranspose) DLC_FAMILY(Dropout) DLC_FAMILY(Softmax)
-DLC_FAMILY(MatMul) DLC_FAMILY(ArgReduce) DLC_FAMILY(Reduce) DLC_FAMILY(Concat)
-DLC_FAMILY(Expand) DLC_FAMILY(Gather) DLC_FAMILY(Pad) DLC_FAMILY(Reshape)
-DLC_FAMILY(Slice) DLC_FAMILY(Split) DLC_FAMILY(Tile) DLC_FAMILY(Transpose)
-DLC_FAMILY(PoolGrad) DLC_FAMILY(BatchNormGrad) DLC_FAMILY(ConvGradWeight)
-DLC_FAMILY(GatherGrad) DLC_FAMILY(PadGrad)
-#undef DLC_FAMILY
+// Family kernels (*.cpp here): run<Family> for each family in Ops.def
+// (generated; repeated declarations are harmless).
+#define DLC_OP(Name, Family, MinIn, MaxIn, MinOut, MaxOut) Status run##Family(KernelArgs &a);
+#include "ir/Ops.def"
 
 // All elements of `t` in the working type E (double or int64_t). Loading an
 // integer tensor as double is exact for |v| < 2^53 and only used by kernels

@@ -4,6 +4,8 @@
 #include "dlrt/Artifact.h"
 #include "dlrt/Train.h"
 
+#include "dlrt/File.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -138,55 +140,14 @@ Expected<Checkpoint> parseSafetensors(const std::string &bytes, const std::strin
 }
 
 Expected<Checkpoint> readSafetensors(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return Error(path + ": cannot open checkpoint: " + std::strerror(errno));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parseSafetensors(ss.str(), path);
+  auto bytes = readFile(path);
+  if (!bytes) { // "<path>: cannot open file: <reason>" -> name what it is
+    const std::string &m = bytes.error().message();
+    return Error(path + ": cannot open checkpoint" + m.substr(m.rfind(':')));
+  }
+  return parseSafetensors(*bytes, path);
 }
 
-Status writeFileSynced(const std::string &path, const std::string &bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return Error(path + ": cannot write: " + std::strerror(errno));
-  auto fail = [&](int e) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Error(path + ": cannot write: " + std::strerror(e) +
-                 " (any previous version of the file is intact)");
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return fail(errno);
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0)
-    return fail(errno);
-  if (::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Error(path + ": cannot write: " + std::strerror(e));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Error(path + ": cannot write: " + std::strerror(e));
-  }
-  std::string dirBuf = path;
-  int dfd = ::open(::dirname(dirBuf.data()), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::ok();
-}
 
 std::string modelSignature(const Model &m) {
   std::string text;

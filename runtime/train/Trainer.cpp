@@ -4,6 +4,7 @@
 // epoch (plain lines, a progress bar, JSON lines) and checkpoints so that a
 // resumed run continues exactly where it stopped.
 #include "dlrt/Npy.h"
+#include "dlrt/File.h"
 #include "dlrt/Train.h"
 
 #include <nlohmann/json.hpp>
@@ -406,7 +407,7 @@ Status saveCheckpoint(const RunOptions &o, const Session &s, const LoopState &st
   std::filesystem::create_directories(o.checkpointDir, ec);
   if (ec)
     return Error(o.checkpointDir + ": cannot create the checkpoint directory: " + ec.message());
-  return writeFileSynced(checkpointPath(o), serializeSafetensors(c));
+  return writeFileAtomic(checkpointPath(o), serializeSafetensors(c));
 }
 
 // Settings a resumed run must share with the run it continues.
@@ -701,7 +702,7 @@ Status predictModel(const RunOptions &o, std::ostream &out) {
         text << (c ? "," : "") << all.getDouble(i * k + c);
       text << "\n";
     }
-    DLC_CHECK(writeFileSynced(o.output, text.str()));
+    DLC_CHECK(writeFileAtomic(o.output, text.str()));
   }
   out << "wrote " << d.size() << " predictions (" << s.out.str() << ") to " << o.output << "\n";
   return Status::ok();

@@ -2,6 +2,7 @@
 // padded to 8 bytes, contiguous data in file order), round trips of every
 // dtype with metadata, every corrupt-header case refused without a crash, and
 // atomic writes that leave the previous file intact on failure.
+#include "dlrt/File.h"
 #include "dlrt/Train.h"
 
 #include <gtest/gtest.h>
@@ -91,15 +92,15 @@ TEST(CheckpointTest, AtomicWriteKeepsThePreviousFile) {
   fs::path dir = fs::temp_directory_path() / ("dlc-ckpt-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string path = (dir / "last.safetensors").string();
-  ASSERT_TRUE(writeFileSynced(path, "first"));
-  ASSERT_TRUE(writeFileSynced(path, "second"));
+  ASSERT_TRUE(writeFileAtomic(path, "first"));
+  ASSERT_TRUE(writeFileAtomic(path, "second"));
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, "second");
   // A destination that cannot be replaced (a non-empty directory): the write
   // fails with a message and leaves no temporary file behind.
   fs::create_directories(dir / "busy" / "x");
-  Status s = writeFileSynced((dir / "busy").string(), "data");
+  Status s = writeFileAtomic((dir / "busy").string(), "data");
   EXPECT_FALSE(s);
   size_t files = 0;
   for (auto &e : fs::directory_iterator(dir))

@@ -41,10 +41,6 @@ struct Checkpoint {
 std::string serializeSafetensors(const Checkpoint &c);
 Expected<Checkpoint> parseSafetensors(const std::string &bytes, const std::string &name);
 Expected<Checkpoint> readSafetensors(const std::string &path);
-// Temporary file beside path, fsync, rename, fsync of the directory (so the
-// rename itself is durable). Named apart from dlrt/File.h's writeFileAtomic,
-// which does all but the directory's fsync.
-Status writeFileSynced(const std::string &path, const std::string &bytes);
 
 // A digest of the model's persistent values (names, dtypes, shapes): two
 // artifacts of the same model and optimizer agree.
