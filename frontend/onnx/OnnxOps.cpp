@@ -870,14 +870,10 @@ Expected<std::vector<int64_t>> convKernel(OpCtx &c, const TensorType &xt,
   return kernel;
 }
 
-Status convOp(OpCtx &c) {
-  DLC_TRY(x, c.in(0));
-  DLC_TRY(w, c.in(1));
-  DLC_TRY(kernel, convKernel(c, x->type, w->type));
-  DLC_TRY(win, readWindow(c, x->type.rank() - 2, kernel));
-  DLC_CHECK(resolveAutoPad(c, win, x->type.dims));
-  DLC_TRY(group, c.attrInt("group", 1));
-  Attrs a;
+// Emits Conv or ConvTranspose(x, w[, b]) with the window's attributes
+// (defaults left out) plus `extra`.
+Status emitConvLike(OpCtx &c, OpKind op, Value *x, Value *w, const Window &win,
+                    int64_t group, Attrs a) {
   putInts(a, "strides", win.strides, 1);
   putInts(a, "dilations", win.dilations, 1);
   putInts(a, "pads", win.pads, 0);
@@ -888,9 +884,19 @@ Status convOp(OpCtx &c) {
     DLC_TRY(b, c.in(2));
     ins.push_back(b);
   }
-  DLC_TRY(y, c.emitOut(OpKind::Conv, ins, a));
+  DLC_TRY(y, c.emitOut(op, ins, a));
   (void)y;
   return Status::ok();
+}
+
+Status convOp(OpCtx &c) {
+  DLC_TRY(x, c.in(0));
+  DLC_TRY(w, c.in(1));
+  DLC_TRY(kernel, convKernel(c, x->type, w->type));
+  DLC_TRY(win, readWindow(c, x->type.rank() - 2, kernel));
+  DLC_CHECK(resolveAutoPad(c, win, x->type.dims));
+  DLC_TRY(group, c.attrInt("group", 1));
+  return emitConvLike(c, OpKind::Conv, x, w, win, group, {});
 }
 
 Status convTransposeOp(OpCtx &c) {
@@ -939,20 +945,8 @@ Status convTransposeOp(OpCtx &c) {
     }
   }
   Attrs a;
-  putInts(a, "strides", win.strides, 1);
-  putInts(a, "dilations", win.dilations, 1);
-  putInts(a, "pads", win.pads, 0);
   putInts(a, "output_padding", outPad, 0);
-  if (group != 1)
-    a["group"] = Attr::ofInt(group);
-  std::vector<Value *> ins{x, w};
-  if (c.has(2)) {
-    DLC_TRY(b, c.in(2));
-    ins.push_back(b);
-  }
-  DLC_TRY(y, c.emitOut(OpKind::ConvTranspose, ins, a));
-  (void)y;
-  return Status::ok();
+  return emitConvLike(c, OpKind::ConvTranspose, x, w, win, group, std::move(a));
 }
 
 Status poolOp(OpCtx &c) {
