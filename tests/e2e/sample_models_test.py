@@ -11,31 +11,9 @@ The dlc binary: --dlc, else $DLC, else build/tools/dlc/dlc. Exits 0 on pass,
 import torch.
 """
 
-import argparse
-import os
-import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHECK = os.path.join(REPO, "tools", "scripts", "check_sample_models.py")
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dlc", default=os.environ.get(
-        "DLC", os.path.join(REPO, "build", "tools", "dlc", "dlc")))
-    args = ap.parse_args()
-    try:
-        import numpy  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as e:
-        print(f"skipped: {sys.executable} cannot import {e.name} "
-              "(needs Debian's python3-torch and python3-numpy)")
-        return 77
-    cmd = [sys.executable, CHECK, "--dlc", args.dlc]
-    print("$ " + " ".join(cmd), flush=True)
-    return 1 if subprocess.call(cmd) != 0 else 0
-
+from e2e import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, "check_sample_models.py", [[]], ["numpy", "torch"]))

@@ -19,34 +19,9 @@ The dlc binary: --dlc, else $DLC, else build/tools/dlc/dlc. Exits 0 on pass,
 import torch, torchvision and onnx.
 """
 
-import argparse
-import os
-import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHECK = os.path.join(REPO, "tools", "scripts", "check_training.py")
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dlc", default=os.environ.get(
-        "DLC", os.path.join(REPO, "build", "tools", "dlc", "dlc")))
-    args = ap.parse_args()
-    try:
-        import numpy  # noqa: F401
-        import onnx  # noqa: F401
-        import torch  # noqa: F401
-        import torchvision  # noqa: F401
-    except ImportError as e:
-        print(f"skipped: {sys.executable} cannot import {e.name} "
-              "(needs Debian's python3-torch, python3-torchvision, python3-onnx)")
-        return 77
-    cmd = [sys.executable, CHECK, "--dlc", args.dlc, "--torchvision",
-           "--multi-step-models", "mlp,lenet5,resnet_small"]
-    print("$ " + " ".join(cmd), flush=True)
-    return 1 if subprocess.call(cmd) != 0 else 0
-
+from e2e import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, "check_training.py", [["--torchvision", "--multi-step-models", "mlp,lenet5,resnet_small"]], ["numpy", "onnx", "torch", "torchvision"]))
