@@ -10,8 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
-#include <fstream>
-#include <sstream>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -123,7 +121,6 @@ struct Model::Impl {
   std::vector<bool> trainable;
   std::vector<Tensor> values;
   std::map<std::string, Entry> entries;
-  std::vector<unsigned char, std::allocator<unsigned char>> arenaStorage;
   void *arena = nullptr;
   size_t arenaCap = 0;
 
