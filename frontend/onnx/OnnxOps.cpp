@@ -516,21 +516,17 @@ Status variadicOp(OpCtx &c) {
 
 Status notOp(OpCtx &c) { return unaryOp<OpKind::Not>(c); }
 
-Status leakyReluOp(OpCtx &c) {
-  DLC_TRY(alpha, c.attrFloat("alpha", 0.01));
+// A one-input activation whose only attribute is `alpha` (ONNX's default).
+Status alphaActivation(OpCtx &c, OpKind op, double defaultAlpha) {
+  DLC_TRY(alpha, c.attrFloat("alpha", defaultAlpha));
   DLC_TRY(x, c.in(0));
-  DLC_TRY(y, c.emitOut(OpKind::LeakyRelu, {x}, {{"alpha", Attr::ofFloat(alpha)}}));
+  DLC_TRY(y, c.emitOut(op, {x}, {{"alpha", Attr::ofFloat(alpha)}}));
   (void)y;
   return Status::ok();
 }
 
-Status eluOp(OpCtx &c) {
-  DLC_TRY(alpha, c.attrFloat("alpha", 1.0));
-  DLC_TRY(x, c.in(0));
-  DLC_TRY(y, c.emitOut(OpKind::Elu, {x}, {{"alpha", Attr::ofFloat(alpha)}}));
-  (void)y;
-  return Status::ok();
-}
+Status leakyReluOp(OpCtx &c) { return alphaActivation(c, OpKind::LeakyRelu, 0.01); }
+Status eluOp(OpCtx &c) { return alphaActivation(c, OpKind::Elu, 1.0); }
 
 // selu(x) = gamma * elu(x, alpha)
 Status seluOp(OpCtx &c) {
