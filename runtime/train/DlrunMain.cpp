@@ -16,10 +16,14 @@ namespace dlrt {
 namespace {
 
 std::atomic<bool> interrupted{false};
+// The signal that stopped training: the exit status is 128 + it, as a shell
+// reports a process killed by it (130 for SIGINT, 143 for SIGTERM).
+volatile std::sig_atomic_t stopSignal = 0;
 
-extern "C" void onSigint(int) {
+extern "C" void onSigint(int sig) {
+  stopSignal = sig;
   if (interrupted.exchange(true)) // a second Ctrl-C: stop now
-    std::_Exit(130);
+    std::_Exit(128 + sig);
 }
 
 void commonData(CLI::App *cmd, RunOptions &o) {
@@ -92,6 +96,9 @@ int dlrunMain(int argc, char **argv) {
   if (o.batch <= 0)
     o.batch = 64;
 
+  // Over a file-size limit (ulimit -f) a write then fails with EFBIG, which
+  // the writers report naming the file, instead of SIGXFSZ killing dlrun.
+  std::signal(SIGXFSZ, SIG_IGN);
   Status s;
   if (train->parsed()) {
     o.interrupt = &interrupted;
@@ -110,7 +117,7 @@ int dlrunMain(int argc, char **argv) {
   std::cout.flush();
   if (!s) {
     std::cerr << "error: " << s.error().message() << "\n";
-    return interrupted ? 130 : 1;
+    return interrupted ? 128 + stopSignal : 1;
   }
   return 0;
 }

@@ -383,8 +383,25 @@ std::string checkpointPath(const RunOptions &o) {
   return (std::filesystem::path(o.checkpointDir) / "last.safetensors").string();
 }
 
+// The first parameter or state holding NaN or Inf, or "". A step with a
+// finite loss can still overflow the parameters it updates; a checkpoint of
+// them must not replace the last good one.
+std::string firstNonFinite(const Checkpoint &c) {
+  for (auto &[name, t] : c.tensors)
+    if (isFloat(t.dtype()))
+      for (int64_t i = 0; i < t.numel(); ++i)
+        if (!std::isfinite(t.getDouble(i)))
+          return name;
+  return "";
+}
+
 Status saveCheckpoint(const RunOptions &o, const Session &s, const LoopState &st) {
   Checkpoint c = snapshot(*s.model, s.modelName);
+  if (std::string bad = firstNonFinite(c); !bad.empty())
+    return Error("epoch " + std::to_string(st.batchInEpoch ? st.epoch + 1 : st.epoch) +
+                 ", step " + std::to_string(st.step) + ": '" + bad +
+                 "' holds nan or inf after the step; training stopped (" + checkpointPath(o) +
+                 " is not overwritten)");
   c.metadata["dlrun.epoch"] = std::to_string(st.epoch);
   c.metadata["dlrun.batch_in_epoch"] = std::to_string(st.batchInEpoch);
   c.metadata["dlrun.step"] = std::to_string(st.step);
