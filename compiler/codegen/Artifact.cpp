@@ -7,6 +7,7 @@
 #include "ir/Printer.h"
 #include "passes/PassRegistry.h"
 #include "training/Initializers.h"
+#include "training/Optimizers.h"
 #include "training/TrainGraph.h"
 
 #include <nlohmann/json.hpp>
@@ -138,6 +139,16 @@ struct PlannedKernel {
   std::string object;
   bool cached = false;
 };
+
+// What dlrun trains with unless told otherwise (manifest "train").
+json trainSettings(const TrainSpec &spec) {
+  json j{{"optimizer", spec.optimizer.kind},
+         {"lr", defaultLearningRate(spec.optimizer)},
+         {"args", spec.optimizer.args}};
+  if (!spec.lrSchedule.empty())
+    j["lr_schedule"] = spec.lrSchedule;
+  return j;
+}
 
 } // namespace
 
@@ -371,6 +382,8 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
   json manifest{{"format", 1},          {"target", target.to_string()},
                 {"cpu_features", cpuFeatures(target)}, {"values", values},
                 {"kernels", kernelsJson}, {"entries", entriesJson}};
+  if (!spec.losses.empty())
+    manifest["train"] = trainSettings(spec);
   std::string m = manifest.dump();
   dlrt::ArtifactHeader h{};
   std::memcpy(h.magic, dlrt::kArtifactMagic, 8);

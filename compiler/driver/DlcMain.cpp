@@ -47,6 +47,7 @@ struct Options {
   std::string optimizer;
   std::map<std::string, double> hyper; // from the hyper-parameter flags
   double l1 = -1, l2 = -1, clipNorm = -1;
+  std::string lrSchedule;
   int64_t steps = 1;
   std::string saveParams;
   // Code generation.
@@ -102,6 +103,8 @@ Expected<TrainSpec> trainSpec(const Graph &g, const Options &o) {
     spec.l2 = o.l2;
   if (o.clipNorm >= 0)
     spec.clipNorm = o.clipNorm;
+  if (!o.lrSchedule.empty())
+    spec.lrSchedule = o.lrSchedule;
   return spec;
 }
 
@@ -402,6 +405,9 @@ int dlcMain(int argc, char **argv) {
   train->add_option("--l1", o.l1, "L1 penalty: adds l1 * sum |w| to the loss");
   train->add_option("--l2", o.l2, "L2 penalty: adds l2 * sum w^2 to the loss");
   train->add_option("--clip-norm", o.clipNorm, "Clip gradients to this global norm");
+  train->add_option("--lr-schedule", o.lrSchedule,
+                    "Learning-rate schedule recorded in the artifact for dlrun: constant, "
+                    "step:EVERY_EPOCHS:GAMMA, exp:GAMMA or cosine");
   train->add_option("--steps", o.steps, "With --run: training steps to take")
       ->check(CLI::PositiveNumber);
   train->add_option("--save-params", o.saveParams,

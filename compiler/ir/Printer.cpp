@@ -202,6 +202,8 @@ struct DlgPrinter {
       os << "    l2 " << formatNumber(t.l2) << "\n";
     if (t.clipNorm)
       os << "    clip_norm " << formatNumber(t.clipNorm) << "\n";
+    if (!t.lrSchedule.empty())
+      os << "    lr_schedule " << quoteName(t.lrSchedule) << "\n";
     os << "  }\n";
   }
 

@@ -38,6 +38,10 @@ struct TrainSpec {
   std::vector<std::string> freeze; // parameter names or globs (* and ?)
   double l1 = 0, l2 = 0;           // penalties: l1 * sum|w| + l2 * sum w^2
   double clipNorm = 0;             // clip gradients to this global norm; 0: off
+  // The learning-rate schedule dlrun applies (dlrt/LrSchedule.h syntax, e.g.
+  // "cosine", "step:2:0.5"); "" = constant. Like lr it is a run-time matter,
+  // recorded in the artifact, not compiled into the step.
+  std::string lrSchedule;
   bool present = false;            // a train block or --train flags gave it
 };
 

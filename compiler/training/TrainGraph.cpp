@@ -3,6 +3,7 @@
 
 #include "autodiff/Autodiff.h"
 #include "ir/Emitter.h"
+#include "dlrt/LrSchedule.h"
 #include "ir/ShapeInference.h"
 #include "training/Losses.h"
 #include "training/Optimizers.h"
@@ -125,6 +126,8 @@ Status checkTrainSpec(const Graph &g, const TrainSpec &spec) {
   for (double v : {spec.l1, spec.l2, spec.clipNorm})
     if (!(v >= 0))
       return Error("l1, l2 and clip_norm must be non-negative");
+  if (!spec.lrSchedule.empty())
+    DLC_CHECK(dlrt::LrSchedule::parse(spec.lrSchedule));
   return Status::ok();
 }
 

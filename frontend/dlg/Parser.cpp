@@ -3,6 +3,7 @@
 // are inferred as the file is read and declared types are checked on the spot.
 #include "frontend/dlg/Parser.h"
 
+#include "dlrt/LrSchedule.h"
 #include "dlrt/Npy.h"
 #include "ir/Builder.h"
 #include "ir/Printer.h"
@@ -673,8 +674,9 @@ private:
 
   // train { loss KIND(OUTPUT, LABEL) {weight=, reduction=, delta=}
   //         optimizer KIND {name=number, ...}  freeze a, "b.*"
-  //         l1 X  l2 X  clip_norm X }
-  // Syntax only: the training pipeline checks names and values.
+  //         l1 X  l2 X  clip_norm X  lr_schedule cosine | "step:2:0.5" }
+  // Syntax only (and the schedule, which has a grammar of its own): the
+  // training pipeline checks names and values.
   Status parseTrain() {
     Token at = tok_;
     DLC_CHECK(advance());
@@ -687,8 +689,8 @@ private:
       if (tok_.kind == Tok::End)
         return err("expected '}' at the end of the train block");
       Token keyTok = tok_;
-      DLC_TRY(key, parseName("a train setting (loss, optimizer, freeze, l1, l2 or "
-                             "clip_norm)"));
+      DLC_TRY(key, parseName("a train setting (loss, optimizer, freeze, l1, l2, "
+                             "clip_norm or lr_schedule)"));
       if (key == "loss") {
         LossTerm l;
         DLC_TRY(kind, parseName("a loss kind"));
@@ -750,9 +752,16 @@ private:
       } else if (key == "l1" || key == "l2" || key == "clip_norm") {
         DLC_TRY(v, parseNumber());
         (key == "l1" ? t.l1 : key == "l2" ? t.l2 : t.clipNorm) = v;
+      } else if (key == "lr_schedule") {
+        Token specTok = tok_;
+        DLC_TRY(spec, parseName("a learning-rate schedule"));
+        if (auto sched = dlrt::LrSchedule::parse(spec); !sched)
+          return errAt(specTok, sched.takeError().message());
+        t.lrSchedule = spec;
       } else {
         return errAt(keyTok, "unknown train setting '" + key +
-                                 "' (expected loss, optimizer, freeze, l1, l2 or clip_norm)");
+                                 "' (expected loss, optimizer, freeze, l1, l2, clip_norm or "
+                                 "lr_schedule)");
       }
     }
     return advance();

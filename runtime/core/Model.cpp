@@ -123,6 +123,7 @@ struct Model::Impl {
   std::map<std::string, Entry> entries;
   void *arena = nullptr;
   size_t arenaCap = 0;
+  TrainSettings train; // manifest "train"
 
   ~Impl() {
     std::free(arena);
@@ -247,6 +248,14 @@ Status Model::Impl::parse() {
     }
     for (const json &k : m.at("kernels"))
       kernelNames.push_back(k.at("symbol").get<std::string>());
+    if (m.contains("train")) {
+      const json &t = m.at("train");
+      train.present = true;
+      train.optimizer = t.at("optimizer").get<std::string>();
+      train.lr = t.at("lr").get<double>();
+      train.args = t.value("args", std::map<std::string, double>());
+      train.lrSchedule = t.value("lr_schedule", std::string());
+    }
   } catch (const json::exception &e) {
     return err(std::string("corrupt artifact manifest: ") + e.what());
   }
@@ -502,6 +511,7 @@ Status Model::setValue(const std::string &name, const Tensor &t) {
   return Error("the model has no parameter or state '" + name + "'");
 }
 
+const Model::TrainSettings &Model::trainSettings() const { return impl_->train; }
 const std::string &Model::target() const { return impl_->target; }
 void Model::setNumThreads(int n) { impl_->threads = std::max(1, n); }
 int Model::numThreads() const { return impl_->threads; }

@@ -57,7 +57,16 @@ int dlrunMain(int argc, char **argv) {
   commonData(train, o);
   train->add_option("--epochs", o.epochs, "Passes over the training data")
       ->check(CLI::PositiveNumber);
-  train->add_option("--lr", o.lr, "Learning rate (default 0.001)");
+  train->add_option_function<double>(
+      "--lr", [&o](double v) { o.lr = v, o.lrGiven = true; },
+      "Learning rate (default: the checkpoint's when resuming, else the artifact's: dlc's "
+      "--lr or the optimizer's default)");
+  train->add_option("--lr-schedule", o.lrSchedule,
+                    "Per-epoch learning-rate schedule: constant, step:EVERY_EPOCHS:GAMMA, "
+                    "exp:GAMMA or cosine (default: the checkpoint's, else the artifact's)");
+  train->add_option("--early-stop", o.earlyStop,
+                    "Stop when the validation loss has not improved for PATIENCE epochs; "
+                    "test the best epoch's weights (DIR/best.safetensors); needs --val-split");
   train->add_option("--steps", o.steps, "Stop after this many steps in all (0: no limit)");
   std::string shuffle = "on";
   train->add_option("--shuffle", shuffle, "Shuffle the training data each epoch")

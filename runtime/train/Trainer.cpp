@@ -6,6 +6,7 @@
 #include "dlrt/Npy.h"
 #include "dlrt/File.h"
 #include "dlrt/Train.h"
+#include "runtime/train/Schedule.h"
 
 #include <nlohmann/json.hpp>
 
@@ -377,31 +378,18 @@ struct LoopState {
   int64_t step = 0;         // training steps done in all
   std::array<uint64_t, 4> epochRng{}; // the order RNG before this epoch's shuffle
   Meter meter;              // this epoch's training metrics so far
+  LrPlan lr;                // the rate of each epoch
+  EarlyStopper early;
 };
 
-std::string checkpointPath(const RunOptions &o) {
-  return (std::filesystem::path(o.checkpointDir) / "last.safetensors").string();
+std::string checkpointPath(const RunOptions &o, const char *file = "last.safetensors") {
+  return (std::filesystem::path(o.checkpointDir) / file).string();
 }
 
-// The first parameter or state holding NaN or Inf, or "". A step with a
-// finite loss can still overflow the parameters it updates; a checkpoint of
-// them must not replace the last good one.
-std::string firstNonFinite(const Checkpoint &c) {
-  for (auto &[name, t] : c.tensors)
-    if (isFloat(t.dtype()))
-      for (int64_t i = 0; i < t.numel(); ++i)
-        if (!std::isfinite(t.getDouble(i)))
-          return name;
-  return "";
-}
-
-Status saveCheckpoint(const RunOptions &o, const Session &s, const LoopState &st) {
+// The model and the loop's state: DIR/last.safetensors, or DIR/best.safetensors
+// for early stopping's best epoch (resumable, and usable by eval and predict).
+Checkpoint trainingCheckpoint(const RunOptions &o, const Session &s, const LoopState &st) {
   Checkpoint c = snapshot(*s.model, s.modelName);
-  if (std::string bad = firstNonFinite(c); !bad.empty())
-    return Error("epoch " + std::to_string(st.batchInEpoch ? st.epoch + 1 : st.epoch) +
-                 ", step " + std::to_string(st.step) + ": '" + bad +
-                 "' holds nan or inf after the step; training stopped (" + checkpointPath(o) +
-                 " is not overwritten)");
   c.metadata["dlrun.epoch"] = std::to_string(st.epoch);
   c.metadata["dlrun.batch_in_epoch"] = std::to_string(st.batchInEpoch);
   c.metadata["dlrun.step"] = std::to_string(st.step);
@@ -420,11 +408,39 @@ Status saveCheckpoint(const RunOptions &o, const Session &s, const LoopState &st
     c.metadata["dlrun.standardize_mean"] = statsJson(s.stdz.mean);
     c.metadata["dlrun.standardize_std"] = statsJson(s.stdz.std);
   }
+  st.lr.save(c);
+  st.early.save(c);
+  return c;
+}
+
+Status writeCheckpoint(const RunOptions &o, const Checkpoint &c, const char *file) {
   std::error_code ec;
   std::filesystem::create_directories(o.checkpointDir, ec);
   if (ec)
     return Error(o.checkpointDir + ": cannot create the checkpoint directory: " + ec.message());
-  return writeFileAtomic(checkpointPath(o), serializeSafetensors(c));
+  return writeFileAtomic(checkpointPath(o, file), serializeSafetensors(c));
+}
+
+// The first parameter or state holding NaN or Inf, or "". A step with a
+// finite loss can still overflow the parameters it updates; a checkpoint of
+// them must not replace the last good one.
+std::string firstNonFinite(const Checkpoint &c) {
+  for (auto &[name, t] : c.tensors)
+    if (isFloat(t.dtype()))
+      for (int64_t i = 0; i < t.numel(); ++i)
+        if (!std::isfinite(t.getDouble(i)))
+          return name;
+  return "";
+}
+
+Status saveCheckpoint(const RunOptions &o, const Session &s, const LoopState &st) {
+  Checkpoint c = trainingCheckpoint(o, s, st);
+  if (std::string bad = firstNonFinite(c); !bad.empty())
+    return Error("epoch " + std::to_string(st.batchInEpoch ? st.epoch + 1 : st.epoch) +
+                 ", step " + std::to_string(st.step) + ": '" + bad +
+                 "' holds nan or inf after the step; training stopped (" + checkpointPath(o) +
+                 " is not overwritten)");
+  return writeCheckpoint(o, c, "last.safetensors");
 }
 
 // Settings a resumed run must share with the run it continues.
@@ -473,6 +489,12 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
     return Error("--val-split and --test-split must be in [0, 1)");
   if (o.resume && o.checkpointDir.empty())
     return Error("--resume needs --checkpoint=DIR");
+  if (o.earlyStop < 0)
+    return Error("--early-stop=" + std::to_string(o.earlyStop) +
+                 ": the patience must be a positive number of epochs");
+  if (o.earlyStop > 0 && o.valSplit <= 0)
+    return Error("--early-stop=" + std::to_string(o.earlyStop) +
+                 " watches the validation loss: it needs --val-split=F");
   std::optional<Checkpoint> resumeFrom;
   if (o.resume) {
     DLC_TRY(c, readSafetensors(checkpointPath(o)));
@@ -492,6 +514,8 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
     DLC_CHECK(restore(*s.model, *resumeFrom, checkpointPath(o), /*strict=*/true, s.modelName));
     DLC_TRY(loaded, loopStateOf(*resumeFrom, checkpointPath(o)));
     st = loaded;
+    st.early.patience = o.earlyStop;
+    DLC_CHECK(st.early.load(*resumeFrom, checkpointPath(o)));
     out << "resuming from " << checkpointPath(o) << " at epoch " << st.epoch + 1 << ", step "
         << st.step << "\n";
   }
@@ -519,12 +543,30 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
       << o.batch << ", " << batches << " steps per epoch, " << s.model->numThreads()
       << " thread(s)" << (s.stdz.empty() ? "" : ", standardized features") << "\n"
       << std::flush;
-  Tensor lr = Tensor::scalar(DType::F32, o.lr);
+  DLC_TRY(plan, planLearningRate(o, *s.model, resumeFrom ? &*resumeFrom : nullptr,
+                                  checkpointPath(o)));
+  st.lr = plan;
+  st.early.patience = o.earlyStop;
+  out << "learning rate " << fmt("%g", plan.base) << " from " << plan.source << ", schedule "
+      << plan.schedule.str()
+      << (o.earlyStop ? ", early stop after " + std::to_string(o.earlyStop) +
+                            " epoch(s) without a lower validation loss"
+                      : "")
+      << "\n";
+  // Early stopping's best epoch: its checkpoint, in memory (and in
+  // DIR/best.safetensors), restored before the test.
+  std::optional<Checkpoint> best;
+  if (resumeFrom && st.early.bestEpoch > 0) {
+    DLC_TRY(c, readSafetensors(checkpointPath(o, "best.safetensors")));
+    best = std::move(c);
+  }
   Progress progress(out, o.progress);
   bool haveCheckpoint = resumeFrom.has_value();
   bool stopped = false;
 
-  for (; st.epoch < o.epochs; ++st.epoch) {
+  for (; st.epoch < o.epochs && !st.early.exhausted(); ++st.epoch) {
+    double epochLr = st.lr.at(st.epoch, o.epochs);
+    Tensor lr = Tensor::scalar(DType::F32, epochLr);
     if (o.steps > 0 && st.step >= o.steps && st.batchInEpoch == 0) {
       stopped = true; // at an epoch boundary: its checkpoint is written
       break;
@@ -580,16 +622,21 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
     bool complete = st.batchInEpoch >= batches;
     json j{{"event", "epoch"}, {"epoch", st.epoch + 1}, {"step", st.step},
            {"complete", complete}, {"seconds", seconds}, {"cpu_seconds", cpu},
-           {"samples_per_s", seconds > 0 ? (st.meter.count - seenAtStart) / seconds : 0}};
+           {"samples_per_s", seconds > 0 ? (st.meter.count - seenAtStart) / seconds : 0},
+           {"lr", epochLr}};
     meterJson(j, "train_", s, st.meter);
     out << "epoch " << st.epoch + 1 << "/" << o.epochs << (complete ? "" : " (partial)")
         << ": train " << describe(s, st.meter);
+    bool improved = false;
     if (s.val.size()) {
       DLC_TRY(vm, evaluateSplit(s, s.val, std::max<int64_t>(o.batch, 256)));
       out << " | val " << describe(s, vm);
       meterJson(j, "val_", s, vm);
+      if (complete && st.early.on())
+        improved = st.early.observe(vm.loss(), st.epoch + 1);
     }
-    out << " | " << fmt("%.1f", seconds) << " s, cpu " << fmt("%.1f", cpu) << " s ("
+    out << " | lr " << fmt("%.6g", epochLr) << " | " << fmt("%.1f", seconds) << " s, cpu "
+        << fmt("%.1f", cpu) << " s ("
         << fmt("%.0f", seconds > 0 ? (st.meter.count - seenAtStart) / seconds : 0)
         << " samples/s)\n"
         << std::flush;
@@ -607,9 +654,17 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
         DLC_CHECK(saveCheckpoint(o, s, saved));
         haveCheckpoint = true;
       }
+      if (improved) {
+        best = trainingCheckpoint(o, s, saved);
+        if (!o.checkpointDir.empty())
+          DLC_CHECK(writeCheckpoint(o, *best, "best.safetensors"));
+      }
     }
     if (stopped)
       break;
+    if (st.early.exhausted())
+      out << "early stop: the validation loss has not improved for " << st.early.badEpochs
+          << " epoch(s)\n";
   }
   if (stopped) {
     out << "stopped after " << st.step << " steps (--steps)"
@@ -617,6 +672,14 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
     return Status::ok();
   }
 
+  if (best) {
+    DLC_CHECK(restore(*s.model, *best, checkpointPath(o, "best.safetensors"), /*strict=*/true,
+                      s.modelName));
+    out << "best epoch " << st.early.bestEpoch << " (val loss " << fmt("%.4f", st.early.bestLoss)
+        << "): its weights are kept"
+        << (o.checkpointDir.empty() ? "" : " in " + checkpointPath(o, "best.safetensors"))
+        << (s.test.size() ? " and tested" : "") << "\n";
+  }
   if (s.test.size()) {
     DLC_TRY(tm, evaluateSplit(s, s.test, std::max<int64_t>(o.batch, 256)));
     out << "test: " << describe(s, tm) << " (" << s.test.size() << " examples)\n";

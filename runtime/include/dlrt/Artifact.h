@@ -35,6 +35,17 @@
 //                     symbols (optional) are passed as int32 scalars between
 //                     the inputs and the outputs
 //       "updates": [ {"value": value index, "buffer": buffer} ] } }
+//   "train": {"optimizer": "adam", "lr": 0.001, "args": {name: number, ...},
+//             "lr_schedule": "cosine"}   (optional; with a train entry)
+//              the settings dlc compiled the training step with: the
+//              optimizer, the learning rate dlrun feeds unless its --lr says
+//              otherwise (dlc's --lr or the train block's, else the
+//              optimizer's default), the hyper-parameters given (torch.optim's
+//              names; the others are the optimizer's defaults, compiled in),
+//              and the learning-rate schedule dlrun applies unless its
+//              --lr-schedule says otherwise (dlrt/LrSchedule.h syntax; absent:
+//              constant). Added without a version bump: readers that do not
+//              know the key ignore it.
 //   Temps live from step `first` to step `last` (inclusive); the runtime packs
 //   them into one arena, reusing memory between temps whose lives do not
 //   overlap, once the symbolic dims are known from the inputs. Updates copy a

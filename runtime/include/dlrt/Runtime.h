@@ -55,6 +55,19 @@ public:
   Expected<Tensor> value(const std::string &name) const;
   Status setValue(const std::string &name, const Tensor &t);
 
+  // The training settings dlc compiled the train entry with (manifest
+  // "train"): what dlrun trains with unless its flags say otherwise. Absent
+  // (present == false) in artifacts without a train entry or from a dlc
+  // that did not record them.
+  struct TrainSettings {
+    bool present = false;
+    std::string optimizer;               // sgd, adam, ...
+    double lr = 0;                       // the learning rate (dlc --lr, else the default)
+    std::map<std::string, double> args;  // hyper-parameters given, torch.optim's names
+    std::string lrSchedule;              // dlrt/LrSchedule.h syntax; "" = constant
+  };
+  const TrainSettings &trainSettings() const;
+
   const std::string &target() const;
   void setNumThreads(int n);
   int numThreads() const;

@@ -58,7 +58,18 @@ struct RunOptions {
   std::string model; // .dlm path
   std::string data;  // data spec (dlrt/Data.h)
   int64_t epochs = 1, batch = 64;
+  // train: lr when lrGiven (--lr), else the checkpoint's (--resume), else the
+  // artifact's (dlc's --lr or the optimizer's default, Model::trainSettings),
+  // else this default.
   double lr = 1e-3;
+  bool lrGiven = false;
+  // train: a dlrt/LrSchedule.h spec; "" = the checkpoint's, else the
+  // artifact's, else constant.
+  std::string lrSchedule;
+  // train: stop when the validation loss has not improved for this many
+  // epochs (0: off); the best epoch's weights are kept (DIR/best.safetensors)
+  // and tested.
+  int64_t earlyStop = 0;
   uint64_t seed = 0;
   int threads = 0; // 0: every core
   int64_t steps = 0; // stop after this many training steps in all (0: no limit)
