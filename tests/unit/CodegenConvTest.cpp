@@ -144,6 +144,35 @@ TEST(CodegenConv, WeightGradient) {
 })", sumOf(3 * 5 * 6 * 7));
 }
 
+TEST(CodegenConv, StridedTransposePhasesAndRowVectorWeightGradients) {
+  // A strided ConvTranspose on a CPU is split by output phase: even and odd
+  // output sizes, a 1x1 kernel (phases with no taps: the bias alone),
+  // strides 2 and 3, 3-D. Weight gradients of one or two input channels, or
+  // grouped, take vectors along output rows: rows of a vector and a part,
+  // stride 2, depthwise.
+  checkBackend(R"(graph t {
+  input dy: f32[N, 8, 14, 14]
+  input w: f32[8, 16, 3, 3]
+  input w1: f32[8, 5, 1, 1]
+  input b1: f32[5]
+  input dy3: f32[N, 4, 3, 4, 5]
+  input w3: f32[4, 2, 3, 3, 3]
+  input x: f32[N, 1, 29, 30]
+  input dyx: f32[N, 6, 29, 30]
+  input xs: f32[N, 2, 40, 31]
+  input dys: f32[N, 5, 20, 16]
+  input xd: f32[N, 4, 20, 24]
+  dx = ConvTranspose(dy, w) {strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]}
+  dxo = ConvTranspose(dy, w) {strides=[2, 2]}
+  d1 = ConvTranspose(dy, w1, b1) {strides=[2, 2]}
+  d3 = ConvTranspose(dy3, w3) {strides=[2, 3, 2], pads=[1, 0, 1, 1, 1, 0]}
+  dw1 = ConvGradWeight(x, dyx) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
+  dws = ConvGradWeight(xs, dys) {kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]}
+  dwd = ConvGradWeight(xd, xd) {kernel_shape=[3, 3], group=4, pads=[1, 1, 1, 1]}
+  output dx
+})", sumOf(3 * 29 * 30));
+}
+
 TEST(CodegenConv, BatchOneAndBatch64) {
   // The three passes of a 3x3 layer with full register tiles (32 output
   // channels, 14 wide), at batch 1 and 64.

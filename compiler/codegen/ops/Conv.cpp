@@ -12,7 +12,6 @@
 //                                                 w[g Cg + c, o - g Og, k]
 //                   (only taps where s divides q + p - k d)
 //   ConvGradWeight: dw[o,c,k] = sum_n sum_q x[n, g Cg + c, q s + k d - p] dy[n,o,q]
-//                   (summed along each row first, then over rows and images)
 // with g = o / Og the output channel's group.
 #include "codegen/schedules/Schedules.h"
 
@@ -48,11 +47,29 @@ std::vector<Var> halideVars(size_t n, const std::string &prefix) {
 
 std::vector<Expr> exprs(const std::vector<Var> &v) { return {v.begin(), v.end()}; }
 
-// The input staged in its own layout, zero outside (the padding).
-Func stageInput(const HTensor &x, Type t, const std::string &name) {
-  Func z = zeroExterior(x), f(name);
+// The input staged in its own layout, zero outside (the padding). On a CPU
+// as zeros and then the input copied in: copying with a boundary condition
+// clamps each vector's indices at the edges, and a vector of clamped
+// indices is a gather (a 28-wide row padded by 1 has no vector clear of
+// both edges); the copy's loads are plain. A GPU thread reads its few
+// inputs through the boundary condition.
+Func stageInput(const HTensor &x, Type t, const std::string &name, const Target &target) {
+  Func f(name);
   std::vector<Var> v = halideVars(x.rank(), name + "_");
-  f(v) = cast(t, z(exprs(v)));
+  if (target.has_gpu_feature()) {
+    f(v) = cast(t, zeroExterior(x)(exprs(v)));
+    return f;
+  }
+  f(v) = cast(t, 0);
+  Region inside;
+  for (size_t a = 0; a + 1 < x.rank(); ++a) // all but the batch (pure)
+    inside.push_back(Range(0, x.extents[x.rank() - 1 - a]));
+  RDom r(inside, name + "_r");
+  std::vector<Expr> at;
+  for (int a = 0; a < r.dimensions(); ++a)
+    at.push_back(r[a]);
+  at.push_back(v.back());
+  f(at) = cast(t, x.f(at));
   return f;
 }
 
@@ -80,7 +97,7 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
   f.kind = kind;
   f.spatial = r;
   f.group = group;
-  f.x = stageInput(X, t, "conv_x");
+  f.x = stageInput(X, t, "conv_x", c.target);
 
   // Weights repacked output-channel-innermost: w(o, k..., c). The schedule
   // vectorizes over o, so one tap of one input channel is a unit-stride load.
@@ -107,52 +124,123 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
   // work goes to taps that skip the input grid. Other strided cases keep
   // every tap and drop those off the grid.
   auto polyphase = [&](int i) { return !fwd && win.s[i] > 1 && win.d[i] == 1; };
-  // r = (k_{r-1}..k_0, c), Halide order: the innermost tap axis first.
-  Region rr;
-  for (int i = r - 1; i >= 0; --i) {
-    Expr K = W.extents[2 + i];
-    rr.push_back(Range(0, polyphase(i) ? (K + int(win.s[i] - 1)) / int(win.s[i]) : K));
-  }
-  rr.push_back(Range(0, Cg));
-  f.r = RDom(rr, "r");
-
   std::vector<Var> vars = irVars(r + 2, "y"); // n, o, q_0..q_{r-1}
   Expr g = group > 1 ? vars[1] / Og : Expr(0);
-  std::vector<Expr> xi, taps(r); // taps: the weight's tap per IR axis
-  Expr valid = Internal::const_true();
-  for (int i = r - 1; i >= 0; --i) {
-    Expr q = vars[2 + i], k = f.r[r - 1 - i];
-    int s = int(win.s[i]), d = int(win.d[i]), p = int(win.pb[i]);
-    taps[i] = k;
-    if (fwd) {
-      xi.push_back(q * s + k * d - p);
-    } else if (polyphase(i)) {
-      Expr m = (q + p) % s;
-      taps[i] = m + k * s;
-      xi.push_back((q + p - m) / s - k);
-    } else {
-      Expr tap = q + p - k * d;
-      if (s > 1)
-        valid = valid && tap % s == 0;
-      xi.push_back(s > 1 ? tap / s : tap);
-    }
-  }
-  xi.push_back(g * Cg + f.r[r]);
-  xi.push_back(vars[0]);
-  Expr xv = f.x(xi);
-  if (!is_const_one(valid))
-    xv = select(valid, xv, cast(t, 0));
-  std::vector<Expr> wi{vars[1]};
-  for (int i = r - 1; i >= 0; --i)
-    wi.push_back(taps[i]);
-  wi.push_back(f.r[r]);
-
   Expr init = cast(t, 0);
   if (c.hasIn(2))
     init = cast(t, zeroExterior(c.in(2))(vars[1]));
-  define(out, vars, init);
   std::vector<Var> lhs(vars.rbegin(), vars.rend());
-  out.f(lhs) += xv * f.w(wi);
+
+  // One sum over r = (k_{r-1}..k_0, c) (Halide order: the innermost tap axis
+  // first). phase[i] < 0: the whole axis i, q = vars[2 + i] the output
+  // position. phase[i] = m >= 0 (a polyphase axis split by phase): only the
+  // outputs q = q0 + s q' with (q + p) mod s = m, q' = vars[2 + i], and only
+  // the taps m + s j < K of that phase, so every term of the sum is real.
+  // The phase's first output q0 and its input offset (q0 + p - m) / s:
+  auto first = [&](int i, int m) {
+    int s = int(win.s[i]), p = int(win.pb[i]);
+    int q0 = ((m - p) % s + s) % s;
+    return std::pair<int, int>(q0, (q0 + p - m) / s);
+  };
+  auto sum = [&](Func h, const std::vector<int> &phase, RDom &rdom) {
+    Region rr;
+    for (int i = r - 1; i >= 0; --i) {
+      Expr K = W.extents[2 + i];
+      int s = int(win.s[i]);
+      if (phase[i] >= 0)
+        rr.push_back(Range(0, (K + (s - 1 - phase[i])) / s));
+      else
+        rr.push_back(Range(0, polyphase(i) ? (K + (s - 1)) / s : K));
+    }
+    rr.push_back(Range(0, Cg));
+    rdom = RDom(rr, "r");
+    std::vector<Expr> xi, taps(r); // taps: the weight's tap per IR axis
+    Expr valid = Internal::const_true();
+    for (int i = r - 1; i >= 0; --i) {
+      Expr q = vars[2 + i], k = rdom[r - 1 - i];
+      int s = int(win.s[i]), d = int(win.d[i]), p = int(win.pb[i]);
+      taps[i] = k;
+      if (fwd) {
+        xi.push_back(q * s + k * d - p);
+      } else if (phase[i] >= 0) {
+        taps[i] = phase[i] + k * s;
+        xi.push_back(q + first(i, phase[i]).second - k);
+      } else if (polyphase(i)) {
+        Expr m = (q + p) % s;
+        taps[i] = m + k * s;
+        xi.push_back((q + p - m) / s - k);
+      } else {
+        Expr tap = q + p - k * d;
+        if (s > 1)
+          valid = valid && tap % s == 0;
+        xi.push_back(s > 1 ? tap / s : tap);
+      }
+    }
+    xi.push_back(g * Cg + rdom[r]);
+    xi.push_back(vars[0]);
+    Expr xv = f.x(xi);
+    if (!is_const_one(valid))
+      xv = select(valid, xv, cast(t, 0));
+    std::vector<Expr> wi{vars[1]};
+    for (int i = r - 1; i >= 0; --i)
+      wi.push_back(taps[i]);
+    wi.push_back(rdom[r]);
+    h(lhs) = init;
+    h(lhs) += xv * f.w(wi);
+  };
+
+  std::vector<int> whole(r, -1);
+  bool phased = false;
+  for (int i = 0; i < r; ++i)
+    phased = phased || polyphase(i);
+  // On a CPU a register tile spans several outputs, and in the polyphase
+  // form neighbours along a strided axis belong to different phases: the
+  // tile would run over every phase's taps, half of them zero weights past
+  // the kernel's edge (3x3, stride 2: 16 terms for 9). So the output is split
+  // into its s^r phases, each a dense stride-1 sum (PERF-NOTES: the output
+  // phase decomposition of a strided transpose), and interleaved.
+  phased = phased && !c.target.has_gpu_feature();
+  if (!phased) {
+    sum(out.f, whole, f.r);
+  } else {
+    std::vector<int> phase(r, -1);
+    for (int i = 0; i < r; ++i)
+      phase[i] = polyphase(i) ? 0 : -1;
+    std::vector<Expr> qi(lhs.begin(), lhs.end()); // where a phase's sum is read
+    Expr value;
+    while (true) {
+      std::string name = out.f.name() + "_ph";
+      Expr here = Internal::const_true();
+      for (int i = 0; i < r; ++i) {
+        if (phase[i] < 0)
+          continue;
+        name += std::to_string(phase[i]);
+        Expr q = vars[2 + i];
+        int s = int(win.s[i]), p = int(win.pb[i]);
+        auto [q0, off] = first(i, phase[i]);
+        // Clamped into the phase's outputs: where another phase is picked
+        // the read is dead, and the clamp keeps bounds inference (blind to
+        // the select) from widening every phase by one row.
+        qi[r - 1 - i] = clamp((q + p) / s - off, 0, (out.extents[2 + i] - q0 + (s - 1)) / s - 1);
+        here = here && (q + p) % s == phase[i];
+      }
+      RDom rd;
+      Func h(name);
+      sum(h, phase, rd);
+      f.phases.push_back(h);
+      f.phaseR.push_back(rd);
+      value = value.defined() ? select(here, h(qi), value) : h(qi);
+      int i = r - 1; // the next phase, odometer order
+      while (i >= 0 && (phase[i] < 0 || ++phase[i] == int(win.s[i]))) {
+        if (phase[i] >= 0)
+          phase[i] = 0;
+        --i;
+      }
+      if (i < 0)
+        break;
+    }
+    define(out, vars, value);
+  }
 
   f.prod = out.f;
   c.outVars = {vars};
@@ -181,10 +269,16 @@ Status lowerConvGradWeight(LowerCtx &c) {
   f.kind = ConvFuncs::GradWeight;
   f.spatial = r;
   f.group = group;
-  f.x = stageInput(X, t, "cgw_x");
-  // dy transposed output-channel-innermost, dy(o, q..., n): the schedule
-  // vectorizes over o.
-  {
+  f.x = stageInput(X, t, "cgw_x", c.target);
+  // Vectors along output rows (a multiple the schedule asks for) read dy in
+  // its own layout, dy(q..., o, n); vectors along output channels read it
+  // transposed, dy(o, q..., n).
+  int64_t rowMult = gradWeightRowMultiple(c.node, c.target);
+  if (rowMult > 1) {
+    f.dy = Func("cgw_dy");
+    std::vector<Var> v = halideVars(DY.rank(), "dy");
+    f.dy(v) = cast(t, zeroExterior(DY)(exprs(v)));
+  } else {
     Func z = zeroExterior(DY);
     Var o("dyo"), n("dyn");
     std::vector<Var> qv = halideVars(r, "dyq");
@@ -198,42 +292,32 @@ Status lowerConvGradWeight(LowerCtx &c) {
     f.dy(args) = cast(t, z(src));
   }
 
-  // perRow(k..., c, o, q_0..q_{r-2}, n): one output row's contribution,
-  // summed along the row (r = q_{r-1}); dw sums the rows of every image
-  // (rn = (q_0..q_{r-2}, n)). Splitting the sum there lets a schedule keep
-  // one row of dy and x in L1 while every tile of dw passes over it.
-  f.r = RDom(0, DY.extents[1 + r], "r");
-  Region rnr;
+  // dw sums over every output position and image: r = (q_{r-1}, q_{r-2}..q_0,
+  // n), Halide order. The schedule may ask for the innermost axis rounded up
+  // to a multiple (its vectors run along output rows): dy reads zero past the
+  // row, so the extra terms are zeros (for finite x: x there lies in the
+  // input or the padding).
+  Region rr{Range(0, (DY.extents[1 + r] + int(rowMult - 1)) / int(rowMult) * int(rowMult))};
   for (int i = r - 2; i >= 0; --i)
-    rnr.push_back(Range(0, DY.extents[2 + i]));
-  rnr.push_back(Range(0, X.extents[0]));
-  f.rn = RDom(rnr, "rn");
-  std::vector<Var> kv = halideVars(r, "pk"), qv = halideVars(r - 1, "pq");
-  Var ci("pc"), o("po"), n("pn");
+    rr.push_back(Range(0, DY.extents[2 + i]));
+  rr.push_back(Range(0, X.extents[0]));
+  f.r = RDom(rr, "r");
+  std::vector<Var> vars = irVars(r + 2, "w"); // o, c, k_0..k_{r-1}
+  Expr o = vars[0], ci = vars[1], n = f.r[r];
   Expr g = group > 1 ? o / Og : Expr(0);
-  std::vector<Expr> xi, dyi{o};
+  std::vector<Expr> xi, dyi;
   for (int i = r - 1; i >= 0; --i) {
-    Expr q = i == r - 1 ? Expr(f.r.x) : Expr(qv[r - 2 - i]), k = kv[r - 1 - i];
+    Expr q = f.r[r - 1 - i], k = vars[2 + i];
     xi.push_back(q * int(win.s[i]) + k * int(win.d[i]) - int(win.pb[i]));
     dyi.push_back(q);
   }
   xi.push_back(g * Cg + ci);
   xi.push_back(n);
+  dyi.insert(rowMult > 1 ? dyi.end() : dyi.begin(), o);
   dyi.push_back(n);
-  std::vector<Var> pargs = kv;
-  pargs.insert(pargs.end(), {ci, o});
-  pargs.insert(pargs.end(), qv.begin(), qv.end());
-  pargs.push_back(n);
-  f.perRow = Func("cgw_row");
-  f.perRow(pargs) = cast(t, 0);
-  f.perRow(pargs) += f.x(xi) * f.dy(dyi);
-
-  std::vector<Var> vars = irVars(r + 2, "w"); // o, c, k_0..k_{r-1}
   define(out, vars, cast(t, 0));
-  std::vector<Expr> lhs(vars.rbegin(), vars.rend()), pi = lhs;
-  for (int i = 0; i < f.rn.dimensions(); ++i)
-    pi.push_back(f.rn[i]);
-  out.f(lhs) += f.perRow(pi);
+  std::vector<Expr> lhs(vars.rbegin(), vars.rend());
+  out.f(lhs) += f.x(xi) * f.dy(dyi);
 
   f.prod = out.f;
   c.outVars = {vars};

@@ -41,22 +41,28 @@ void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f);
 // Conv's input gradient) share one structure:
 //   prod(q..., o, n) = bias(o); += X(q, k, c) * w(o, k..., c)
 // over r = (k..., c); GradWeight is
-//   perRow(k..., c, o, qo..., n) = 0; += x(q s + k d - p, c, n) * dy(o, q..., n)
-//     over r = the innermost output axis
-//   prod(k..., c, o) = 0; += perRow(k..., c, o, rn) over rn = (qo..., n),
-//     the other output axes and the batch.
+//   prod(k..., c, o) = 0; += x(q s + k d - p, c, n) * dy(o, q..., n)
+// over r = (q..., n), every output position and image.
 struct ConvFuncs {
   enum Kind { Forward, Transpose, GradWeight } kind = Forward;
   int spatial = 2;   // 1, 2 or 3 spatial axes
   int64_t group = 1;
   Halide::Func x;    // x(s..., c, n), zero outside (the padding)
   Halide::Func w;    // Forward/Transpose: repacked w(o, k..., c), zero outside
-  Halide::Func dy;   // GradWeight: transposed dy(o, q..., n), zero outside
-  Halide::Func perRow; // GradWeight only
+  Halide::Func dy;   // GradWeight: dy(o, q..., n), zero outside (row vectors:
+                     // dy(q..., o, n), read in place)
   Halide::Func prod; // the op's value
-  Halide::RDom r;    // prod's (Forward/Transpose) or perRow's reduction
-  Halide::RDom rn;   // GradWeight: the outer output axes and the batch
+  Halide::RDom r;    // prod's reduction
+  // Transpose split by output phase (a strided one on a CPU): prod picks,
+  // per output, the sum of its phase, phases[i] (the same arguments as
+  // prod's, the strided axes in units of the stride) over phaseR[i].
+  std::vector<Halide::Func> phases;
+  std::vector<Halide::RDom> phaseR;
 };
+// GradWeight: the multiple its lowering rounds the row (innermost output
+// axis) of the reduction up to, reading zeros past it: the vector width
+// where the template vectorizes along rows, else 1.
+int64_t gradWeightRowMultiple(const Node &n, const Halide::Target &t);
 void scheduleConv(ScheduleCtx &s, ConvFuncs f);
 
 // Register-tile sizes per ISA: the vector width (f32 lanes), how many
@@ -91,6 +97,9 @@ struct TileDim {
 // outer tile loop if tiled, -1 for none) runs across threads.
 void registerTile(Halide::Func out, Halide::Func prod, const Halide::RDom &red,
                   const std::vector<TileDim> &tile, int vw, int parallelArg);
+// A staged input (ops/Conv.cpp's stageInput: zeros, then the input copied
+// in) computed at `level` of `consumer`, along rows in vectors.
+void stageAt(Halide::Func x, Halide::Func consumer, Halide::VarOrRVar level, int vw);
 // A schedule for any shape: prod at root, vectorized along its innermost
 // axis with guarded tails.
 void plainCpuSchedule(Halide::Func prod, int vw);

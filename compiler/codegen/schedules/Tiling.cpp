@@ -85,13 +85,20 @@ void registerTile(Func out, Func prod, const RDom &red, const std::vector<TileDi
   int64_t unrolled = 1;
   for (int i = 0; i + 1 < red.dimensions(); ++i) {
     const int64_t *e = Internal::as_const_int(Internal::simplify(red[i].extent()));
-    if (!e || *e > 2 || unrolled * *e > 4)
+    if (!e || *e < 1 || *e > 2 || unrolled * *e > 4)
       break;
     u.unroll(red[i]);
     unrolled *= *e;
   }
   for (size_t i = 1; i < tile.size(); ++i)
     u.unroll(pa[tile[i].arg]);
+}
+
+void stageAt(Func x, Func consumer, VarOrRVar level, int vw) {
+  x.compute_at(LoopLevel(consumer, level)).vectorize(x.args()[0], vw, TailStrategy::GuardWithIf);
+  // Row vectors of the copy: guarded tails are predicated loads and stores.
+  if (x.has_update_definition())
+    x.update().vectorize(x.rvars(0)[0], vw, TailStrategy::GuardWithIf);
 }
 
 void plainCpuSchedule(Func prod, int vw) {
