@@ -7,7 +7,10 @@
 // Shapes: the sample models' layers at batch 64 and PERF-NOTES' reference
 // 3x3 layer. Each benchmark reports GFLOP/s as the counter `GFLOPs`.
 //
-//   dlc-kernel-bench --threads=N [benchmark flags]
+//   dlc-kernel-bench --threads=N [--avx2] [benchmark flags]
+//
+// --avx2 adds each Halide kernel compiled for x86-64 AVX2 (its own register
+// tiles; the artifact's AVX2 fallback) as the implementation halide_avx2.
 //
 // --threads pins both thread pools (Halide's HL_NUM_THREADS, oneDNN's
 // OpenMP OMP_NUM_THREADS) to N: both are read once when each runtime starts,
@@ -29,6 +32,16 @@ namespace hl = Halide;
 namespace {
 
 int gThreads = 1;
+bool gAvx2 = false;
+
+// This machine's target without AVX-512: what --target=x86-64-avx2 gives.
+hl::Target avx2Target() {
+  return codegen::hostTarget()
+      .without_feature(hl::Target::AVX512)
+      .without_feature(hl::Target::AVX512_Skylake)
+      .without_feature(hl::Target::AVX512_Cannonlake)
+      .without_feature(hl::Target::AVX512_SapphireRapids);
+}
 
 void fillRandom(float *p, size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -45,9 +58,9 @@ struct HalideRun {
   codegen::BuiltKernel k;
   std::vector<hl::Buffer<float>> ins;
   hl::Buffer<float> out;
-  hl::Target target = codegen::hostTarget();
+  hl::Target target;
 
-  explicit HalideRun(const std::string &text) {
+  explicit HalideRun(const std::string &text, hl::Target t = codegen::hostTarget()) : target(t) {
     auto g = parseDlg(text, "bench.dlg", "");
     if (!g)
       throw std::runtime_error(g.error().message());
@@ -266,6 +279,8 @@ void registerAll() {
       std::string base = std::string("conv/") + c.name + "/" + passName(p);
       double f = convFlops(c);
       add(base + "/halide" + t, f, [c, p] { return HalideRun(convText(c, p)); });
+      if (gAvx2)
+        add(base + "/halide_avx2" + t, f, [c, p] { return HalideRun(convText(c, p), avx2Target()); });
       add(base + "/onednn_blocked" + t, f, [c, p] { return dnnlConv(c, p, true); });
       add(base + "/onednn_nchw" + t, f, [c, p] { return dnnlConv(c, p, false); });
     }
@@ -273,6 +288,8 @@ void registerAll() {
     std::string base = std::string("matmul/") + m.name;
     double f = 2.0 * m.M * m.N * m.K;
     add(base + "/halide" + t, f, [m] { return HalideRun(matmulText(m)); });
+    if (gAvx2)
+      add(base + "/halide_avx2" + t, f, [m] { return HalideRun(matmulText(m), avx2Target()); });
     add(base + "/onednn" + t, f, [m] { return dnnlMatMul(m); });
   }
 }
@@ -284,6 +301,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < argc; ++i)
     if (!std::strncmp(argv[i], "--threads=", 10))
       gThreads = std::atoi(argv[i] + 10);
+    else if (!std::strcmp(argv[i], "--avx2"))
+      gAvx2 = true;
     else
       args.push_back(argv[i]);
   std::string n = std::to_string(gThreads);
