@@ -31,6 +31,28 @@ Tensor gatherRows(const Tensor &t, const std::vector<int64_t> &rows) {
   return out;
 }
 
+// Stored features as the f32 values they stand for.
+Tensor asFeatures(const Tensor &x, double scale) {
+  if (x.empty() || (x.dtype() == DType::F32 && scale == 1))
+    return x;
+  Tensor out(DType::F32, x.shape());
+  float *q = out.data<float>();
+  if (x.dtype() == DType::U8) {
+    // A table of the 256 values, each rounded once from double as the whole
+    // set was converted when it was stored as f32.
+    float table[256];
+    for (int v = 0; v < 256; ++v)
+      table[v] = static_cast<float>(v * scale);
+    const uint8_t *p = x.data<uint8_t>();
+    for (int64_t i = 0, n = x.numel(); i < n; ++i)
+      q[i] = table[p[i]];
+  } else {
+    for (int64_t i = 0, n = x.numel(); i < n; ++i)
+      q[i] = static_cast<float>(x.getDouble(i) * scale);
+  }
+  return out;
+}
+
 uint64_t splitmix64(uint64_t &x) {
   uint64_t z = (x += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -80,6 +102,8 @@ Dataset Dataset::gather(const std::vector<int64_t> &rows) const {
   d.y = gatherRows(y, rows);
   return d;
 }
+
+Tensor Dataset::features() const { return asFeatures(x, xScale); }
 
 Dataset Dataset::slice(int64_t begin, int64_t end) const {
   std::vector<int64_t> rows;
@@ -269,7 +293,7 @@ Expected<Tensor> Standardizer::apply(const Tensor &x) const {
 Batch makeBatch(const Dataset &d, const std::vector<int64_t> &order, int64_t begin,
                 int64_t end) {
   std::vector<int64_t> rows(order.begin() + begin, order.begin() + end);
-  return {gatherRows(d.x, rows), gatherRows(d.y, rows)};
+  return {asFeatures(gatherRows(d.x, rows), d.xScale), gatherRows(d.y, rows)};
 }
 
 int64_t numBatches(int64_t n, int64_t batch, bool dropLast) {

@@ -92,6 +92,22 @@ int dlrunMain(int argc, char **argv) {
   predict->add_option("--weights", o.weights, "A checkpoint (.safetensors)");
   predict->add_option("-o", o.output, "OUT.npy or OUT.csv")->required();
 
+  BenchOptions bo;
+  auto *bench = app.add_subcommand("bench", "Time an entry: median and spread of its wall time "
+                                            "over --steps runs, as one JSON line");
+  bench->add_option("model", bo.run.model, "The compiled model (.dlm, from dlc -o)")->required();
+  bench->add_option("--steps", bo.steps, "Timed runs")->required();
+  bench->add_option("--warmup", bo.warmup, "Untimed runs first (default 10)");
+  bench->add_option("--entry", bo.entry, "train (default), eval or infer");
+  bench->add_option("--batch", bo.run.batch, "Examples per run (the symbolic batch dim)");
+  bench->add_option("--threads", bo.run.threads, "Kernel threads (default: every core)");
+  bench->add_option_function<double>(
+      "--lr", [&bo](double v) { bo.run.lr = v, bo.run.lrGiven = true; },
+      "Learning rate fed to train (default: the artifact's, as train)");
+  bench->add_option("--seed", bo.run.seed, "Seed of the random inputs");
+  bench->add_option("--data", bo.run.data,
+                    "Batches from a data set (as train's --data) instead of random inputs");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -118,6 +134,8 @@ int dlrunMain(int argc, char **argv) {
     if (o.batch == 64)
       o.batch = 256; // no gradients: bigger batches are cheap
     s = evalModel(o, std::cout);
+  } else if (bench->parsed()) {
+    s = benchModel(bo, std::cout);
   } else {
     if (o.batch == 64)
       o.batch = 256;

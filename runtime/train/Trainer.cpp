@@ -17,6 +17,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -87,12 +88,16 @@ struct Session {
   std::vector<std::string> classNames;
 };
 
+} // namespace
+
 Expected<std::unique_ptr<Model>> loadModel(const RunOptions &o) {
   DLC_TRY(model, Model::load(o.model));
   unsigned hw = std::thread::hardware_concurrency();
   model->setNumThreads(o.threads > 0 ? o.threads : static_cast<int>(hw ? hw : 1));
   return std::move(model);
 }
+
+namespace {
 
 bool hasEntry(const Model &m, const std::string &e) {
   for (const std::string &n : m.entries())
@@ -273,10 +278,11 @@ Status applyStandardizer(Session &s) {
   for (Dataset *d : {&s.train, &s.val, &s.test}) {
     if (d->size() == 0)
       continue;
-    auto t = s.stdz.apply(d->x);
+    auto t = s.stdz.apply(d->features());
     if (!t)
       return t.takeError().withContext(d->source);
     d->x = *t;
+    d->xScale = 1;
   }
   return Status::ok();
 }
@@ -329,7 +335,7 @@ Expected<Session> prepare(const RunOptions &o, bool training, bool needLabel,
     s.stdz.mean = mean;
     s.stdz.std = sd;
   } else if (useStandardization(o, s.train)) {
-    s.stdz = Standardizer::fit(s.train.x);
+    s.stdz = Standardizer::fit(s.train.features());
   }
   if (!s.stdz.empty())
     DLC_CHECK(applyStandardizer(s));
@@ -786,6 +792,31 @@ Status predictModel(const RunOptions &o, std::ostream &out) {
   }
   out << "wrote " << d.size() << " predictions (" << s.out.str() << ") to " << o.output << "\n";
   return Status::ok();
+}
+
+Expected<BoundData> bindData(const RunOptions &o, bool needLabel) {
+  DLC_TRY(s, prepare(o, /*training=*/false, needLabel, nullptr));
+  if (s.train.size() < o.batch)
+    return Error("--data=" + o.data + ": " + std::to_string(s.train.size()) +
+                 " training examples, fewer than one batch of " + std::to_string(o.batch));
+  auto session = std::make_shared<Session>(std::move(s));
+  BoundData b;
+  b.model = std::move(session->model);
+  b.features = session->x.name;
+  b.labels = session->hasLabelInput ? session->label.name : "";
+  int64_t batch = o.batch;
+  b.batch = [session, batch](int64_t i) {
+    const Session &s = *session;
+    int64_t begin = (i % (s.train.size() / batch)) * batch;
+    std::vector<int64_t> rows(batch);
+    std::iota(rows.begin(), rows.end(), begin);
+    Batch bt = makeBatch(s.train, rows, 0, batch);
+    std::map<std::string, Tensor> in{{s.x.name, bt.x}};
+    if (s.hasLabelInput && !bt.y.empty())
+      in.emplace(s.label.name, labelTensor(s, bt.y));
+    return in;
+  };
+  return b;
 }
 
 } // namespace dlrt

@@ -65,8 +65,16 @@ TEST_F(DataTest, IdxPlainAndGzipped) {
   auto d = readIdxPair(images, labels);
   ASSERT_TRUE(d) << d.error().message();
   EXPECT_EQ(d->x.shape(), (std::vector<int64_t>{3, 1, 2, 2}));
-  EXPECT_EQ(d->x.dtype(), DType::F32);
-  EXPECT_FLOAT_EQ(d->x.data<float>()[5], 5.0f / 255.0f);
+  EXPECT_EQ(d->x.dtype(), DType::U8); // bytes stay bytes in memory
+  Tensor f = d->features();
+  EXPECT_EQ(f.dtype(), DType::F32);
+  EXPECT_EQ(f.data<float>()[5], static_cast<float>(5 / 255.0));
+  // A batch converts its rows as features() converts the whole set.
+  Batch b = makeBatch(*d, {2, 1}, 0, 2);
+  EXPECT_EQ(b.x.dtype(), DType::F32);
+  EXPECT_EQ(b.x.shape(), (std::vector<int64_t>{2, 1, 2, 2}));
+  EXPECT_EQ(b.x.data<float>()[1], f.data<float>()[9]);
+  EXPECT_EQ(b.x.data<float>()[7], f.data<float>()[7]);
   EXPECT_EQ(d->y.dtype(), DType::I64);
   EXPECT_EQ(d->y.data<int64_t>()[2], 2);
   EXPECT_EQ(d->task, Task::Classification);
@@ -87,6 +95,21 @@ TEST_F(DataTest, IdxOtherElementTypes) {
   EXPECT_EQ(t->dtype(), DType::I32);
   EXPECT_EQ(t->data<int32_t>()[1], -2);
   EXPECT_EQ(t->data<int32_t>()[2], 70000);
+  // i16 widens to i32 (in the tensor's own buffer) and f64 turns endianness.
+  std::string h{0, 0, 0x0B, 1};
+  h += be32(3) + std::string{'\x80', 0, 0, 5, '\x7f', '\xff'};
+  auto w = readIdx(write("i16", h));
+  ASSERT_TRUE(w) << w.error().message();
+  EXPECT_EQ(w->dtype(), DType::I32);
+  EXPECT_EQ(w->data<int32_t>()[0], -32768);
+  EXPECT_EQ(w->data<int32_t>()[1], 5);
+  EXPECT_EQ(w->data<int32_t>()[2], 32767);
+  std::string f{0, 0, 0x0E, 1};
+  f += be32(2) + std::string{'\x3f', '\xf8', 0, 0, 0, 0, 0, 0, '\xc0', 0, 0, 0, 0, 0, 0, 0};
+  auto d = readIdx(write("f64", f));
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->data<double>()[0], 1.5);
+  EXPECT_EQ(d->data<double>()[1], -2.0);
 }
 
 TEST_F(DataTest, IdxErrors) {
@@ -143,10 +166,11 @@ TEST_F(DataTest, FashionMnist) {
   }
   for (int64_t c : counts)
     EXPECT_EQ(c, 6000); // Fashion-MNIST is balanced
+  Tensor x = s->test.features();
   float lo = 1, hi = 0;
-  for (int64_t i = 0; i < s->test.x.numel(); ++i) {
-    lo = std::min(lo, s->test.x.data<float>()[i]);
-    hi = std::max(hi, s->test.x.data<float>()[i]);
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    lo = std::min(lo, x.data<float>()[i]);
+    hi = std::max(hi, x.data<float>()[i]);
   }
   EXPECT_EQ(lo, 0.0f);
   EXPECT_EQ(hi, 1.0f);

@@ -3,9 +3,11 @@
 // and feature standardization. Part of the runtime (library dlrt_data): no
 // compiler, no Halide.
 //
-// Tensors: features are f32 [n, ...] (IDX images are [n, 1, rows, cols]
-// scaled to [0, 1]; CSV rows are [n, columns]); labels are i64 [n] class
-// indices for classification and f32 [n, k] (k = 1 for CSV) for regression.
+// Tensors: features are f32 [n, ...] (CSV rows are [n, columns]), except
+// IDX images of bytes, which stay u8 [n, 1, rows, cols] in memory and become
+// f32 in [0, 1] per batch (makeBatch, Dataset::features); labels are i64 [n]
+// class indices for classification and f32 [n, k] (k = 1 for CSV) for
+// regression.
 // Errors name the file and the record (IDX, .npy) or line:column (CSV).
 //
 // Data specs, as `dlrun --data=` takes them:
@@ -32,6 +34,7 @@ enum class Task { Classification, Regression };
 // Examples: x [n, ...] f32 and y [n] i64 or [n, k] f32 (y empty: unlabeled).
 struct Dataset {
   Tensor x, y;
+  double xScale = 1; // the features are x * xScale as f32 (u8 images: 1 / 255)
   Task task = Task::Regression;
   std::vector<std::string> classNames; // CSV string labels, index order
   std::string source;      // the features' file, for messages
@@ -42,6 +45,8 @@ struct Dataset {
   // Examples [rows[0], rows[1], ...] in that order.
   Dataset gather(const std::vector<int64_t> &rows) const;
   Dataset slice(int64_t begin, int64_t end) const;
+  // Every example's features as f32 (x * xScale).
+  Tensor features() const;
 };
 
 // A data set's splits. `test` is empty when the source has none.
@@ -52,8 +57,9 @@ struct DataSplits {
 // IDX (LeCun's MNIST format), gzipped or not (detected from the bytes). Any of
 // the IDX element types; returned as stored (u8, i8, i16 -> i32, i32, f32, f64).
 Expected<Tensor> readIdx(const std::string &path);
-// An image file and a label file: images to f32 [n, 1, rows, cols] / 255,
-// labels to i64 [n]; the counts must agree.
+// An image file and a label file: images to [n, 1, rows, cols] (u8 kept
+// with xScale 1 / 255, other types as f32), labels to i64 [n]; the counts
+// must agree.
 Expected<Dataset> readIdxPair(const std::string &images, const std::string &labels);
 // DIR's train-* and t10k-* files (either .gz or not).
 Expected<DataSplits> readIdxDir(const std::string &dir);
@@ -110,7 +116,8 @@ struct Standardizer {
   Expected<Tensor> apply(const Tensor &x) const;
 };
 
-// Batches [begin, end) of an order over a data set: x and y gathered.
+// Batches [begin, end) of an order over a data set: y gathered, x gathered
+// as f32 features (x * xScale).
 struct Batch {
   Tensor x, y;
   int64_t size() const { return x.shape()[0]; }

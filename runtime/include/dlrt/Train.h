@@ -24,8 +24,10 @@
 #include "dlrt/Tensor.h"
 
 #include <atomic>
+#include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,5 +94,34 @@ struct RunOptions {
 Status trainModel(const RunOptions &o, std::ostream &out);
 Status evalModel(const RunOptions &o, std::ostream &out);
 Status predictModel(const RunOptions &o, std::ostream &out);
+
+// o.model with o.threads kernel threads (0: every core).
+Expected<std::unique_ptr<Model>> loadModel(const RunOptions &o);
+
+// o.model bound to the training split of o.data as `dlrun train` binds it
+// (the same checks of shapes and labels, the same standardization).
+// batch(i) gives the features and, where the model and the data have them,
+// the labels of the i-th full batch of o.batch examples in file order,
+// wrapping around.
+struct BoundData {
+  std::unique_ptr<Model> model;
+  std::string features, labels; // input names; labels empty: none bound
+  std::function<std::map<std::string, Tensor>(int64_t)> batch;
+};
+Expected<BoundData> bindData(const RunOptions &o, bool needLabel);
+
+// `dlrun bench`: runs `entry` warmup + steps times and writes one JSON line
+// (model, entry, batch, threads, steps, warmup, data, lr, median_ms, mean_ms,
+// min_ms, max_ms, p10_ms, p90_ms, cpu_ms, samples_per_s, peak_rss_mb). Only
+// the runs are timed. Without run.data the inputs are random values of the
+// entry's shapes (the first dim from run.batch, class indices for integer
+// labels); train gets the learning rate `dlrun train` would start with
+// (run.lr when run.lrGiven, else the artifact's) and step = 1, 2, ...
+struct BenchOptions {
+  RunOptions run; // model, data (empty: random inputs), batch, threads, lr, seed
+  std::string entry = "train";
+  int64_t steps = 0, warmup = 10;
+};
+Status benchModel(const BenchOptions &o, std::ostream &out);
 
 } // namespace dlrt
