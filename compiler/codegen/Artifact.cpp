@@ -140,6 +140,28 @@ struct PlannedKernel {
   bool cached = false;
 };
 
+// Appends the ONNX model to the data section; its manifest entry names the
+// values export takes from a checkpoint (the model's own params and states,
+// not the optimizer's moments) as far as the artifact kept them.
+json embedOnnx(const ArtifactOptions &o, const std::map<std::string, int> &valueIndex,
+               std::string &data) {
+  data.append((64 - data.size() % 64) % 64, '\0');
+  json j{{"data", json::array({data.size(), o.onnxModel.size()})}, {"source", o.onnxSource}};
+  data += o.onnxModel;
+  json names = json::array(), bindings = json::array();
+  for (const ArtifactOptions::OnnxValue &v : o.onnxValues) {
+    if (!valueIndex.count(v.value))
+      continue;
+    if (v.nodeOutput.empty())
+      names.push_back(v.value);
+    else
+      bindings.push_back({{"value", v.value}, {"node_output", v.nodeOutput}, {"input", v.input}});
+  }
+  j["initializers"] = names;
+  j["bindings"] = bindings;
+  return j;
+}
+
 // What dlrun trains with unless told otherwise (manifest "train").
 json trainSettings(const TrainSpec &spec) {
   json j{{"optimizer", spec.optimizer.kind},
@@ -384,6 +406,8 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
                 {"kernels", kernelsJson}, {"entries", entriesJson}};
   if (!spec.losses.empty())
     manifest["train"] = trainSettings(spec);
+  if (!o.onnxModel.empty())
+    manifest["onnx"] = embedOnnx(o, valueIndex, data);
   std::string m = manifest.dump();
   dlrt::ArtifactHeader h{};
   std::memcpy(h.magic, dlrt::kArtifactMagic, 8);

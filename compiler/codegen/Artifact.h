@@ -22,6 +22,21 @@ struct ArtifactOptions {
   bool useCache = true;
   int jobs = 0;                // parallel compiles; 0 = one per core
   std::ostream *report = nullptr; // timings and cache hits, when set
+  // The model as a serialized ONNX ModelProto, embedded for `dlrun export`
+  // (manifest key "onnx"), where it came from ("onnx": the input file; "dlg":
+  // exported from the inference graph), and which of the model's values its
+  // initializers hold. Empty: nothing is embedded.
+  struct OnnxValue {
+    std::string value; // a param or state of the model
+    // "": the initializer named `value`. Else a BatchNorm statistic dlc keeps
+    // apart while the ONNX model shares one initializer between several
+    // inputs (exporters merge equal tensors): input `input` of the node
+    // whose first output is `nodeOutput`.
+    std::string nodeOutput;
+    int input = 0;
+  };
+  std::string onnxModel, onnxSource;
+  std::vector<OnnxValue> onnxValues;
 };
 
 Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOptions &o,

@@ -7,6 +7,7 @@
 #include "dlrt/Npy.h"
 #include "dlrt/Runtime.h"
 #include "frontend/dlg/Parser.h"
+#include "frontend/onnx/OnnxExporter.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -269,7 +270,7 @@ Status runArtifact(const Options &o) {
     std::vector<std::pair<std::string, Tensor>> values;
     for (const auto &spec : model->values()) {
       DLC_TRY(t, model->value(spec.name));
-      if (spec.name.find('/') == std::string::npos) // constants are entry/name
+      if (!model->isConstant(spec.name))
         values.emplace_back(spec.name, t);
     }
     DLC_CHECK(saveValues(values, o));
@@ -279,6 +280,41 @@ Status runArtifact(const Options &o) {
   for (const auto &s : outSpecs)
     names.push_back(s.name);
   return writeOutputs(names, outs, o);
+}
+
+// The model as ONNX for the artifact to embed (`dlrun export`): the input
+// file when it is ONNX, else the inference graph exported; and which values
+// its initializers hold: the inference graph's params and states, by name,
+// except BatchNorm statistics that the entries keep per node while the ONNX
+// file shares one initializer between several inputs. A model that does not
+// export still compiles, with a warning.
+void embedOnnx(const Graph &g, const Options &o, codegen::ArtifactOptions &ao) {
+  bool isOnnx = endsWith(o.model, ".onnx");
+  std::unique_ptr<Graph> infer = g.clone();
+  Expected<std::string> bytes = [&]() -> Expected<std::string> {
+    DLC_CHECK(buildInferStep(*infer));
+    return isOnnx ? selfContainedOnnx(o.model) : exportOnnx(*infer);
+  }();
+  if (!bytes) {
+    std::cerr << "dlc: warning: " << bytes.error().message()
+              << "; the artifact embeds no ONNX model (dlrun export will refuse it)\n";
+    return;
+  }
+  ao.onnxModel = std::move(*bytes);
+  ao.onnxSource = isOnnx ? "onnx" : "dlg";
+  std::map<const Value *, std::pair<std::string, int>> perNode; // statistic -> (BN output, input)
+  for (const auto &n : infer->nodes())
+    for (int i = 3; n->op == OpKind::BatchNorm && i <= 4; ++i)
+      perNode[n->inputs[i]] = {n->outputs[0]->name, i};
+  std::vector<const Value *> persistent(infer->params().begin(), infer->params().end());
+  persistent.insert(persistent.end(), infer->states().begin(), infer->states().end());
+  for (const Value *v : persistent) {
+    auto it = perNode.find(v);
+    if (isOnnx && !g.lookup(v->name) && it != perNode.end())
+      ao.onnxValues.push_back({v->name, it->second.first, it->second.second});
+    else
+      ao.onnxValues.push_back({v->name, "", 0});
+  }
 }
 
 Status run(const Options &o) {
@@ -314,6 +350,7 @@ Status run(const Options &o) {
     ao.useCache = !o.noCache;
     ao.jobs = o.jobs;
     ao.report = o.stats ? &std::cerr : nullptr;
+    embedOnnx(*g, o, ao);
     return codegen::writeArtifact(*g, spec, ao, o.output);
   }
   std::string entry = o.entry.empty() && o.train ? "train" : o.entry;
@@ -347,7 +384,10 @@ Status run(const Options &o) {
     text = printGraph(*g, popts);
   else if (o.emit == "dot")
     text = printDot(*g);
-  else if (o.emit == "halide" || o.emit == "asm") {
+  else if (o.emit == "onnx") {
+    DLC_TRY(bytes, exportOnnx(*g));
+    text = bytes;
+  } else if (o.emit == "halide" || o.emit == "asm") {
     DLC_TRY(k, codegen::emitKernels(*g, o.target, o.emit));
     text = k;
   }
@@ -365,9 +405,10 @@ int dlcMain(int argc, char **argv) {
   Options o;
   app.add_option("model", o.model, "The model: a .onnx or .dlg file, or a .dlm artifact to run");
   app.add_option("--emit", o.emit,
-                 "What to write: ir (.dlg text), dot (Graphviz), halide (each kernel's lowered "
-                 "Halide statement) or asm (each kernel's assembly)")
-      ->check(CLI::IsMember({"ir", "dot", "halide", "asm"}));
+                 "What to write: ir (.dlg text), dot (Graphviz), onnx (an ONNX model, "
+                 "opset 17), halide (each kernel's lowered Halide statement) or asm (each "
+                 "kernel's assembly)")
+      ->check(CLI::IsMember({"ir", "dot", "onnx", "halide", "asm"}));
   app.add_option("-o", o.output, "Output file (default: standard output)");
   app.add_option("--passes", o.passes, "Comma-separated pass pipeline to run");
   app.add_flag("--print-passes", o.printPasses, "List the registered passes");

@@ -23,15 +23,21 @@ bool matchesAny(const std::string &name, const std::vector<std::string> &globs) 
 }
 
 // A running statistic of BatchNorm `n` (input 3 or 4) as a state of its own.
+// Eval mode makes the same copies under the same names (entries are built
+// from clones of one graph), so eval and infer read the statistics that
+// training updates; it leaves everything else as it is.
 Expected<Value *> runningState(Graph &g, Node &n, size_t i,
                                const std::map<const Value *, int> &uses,
-                               std::set<const Value *> &claimed) {
+                               std::set<const Value *> &claimed, bool training) {
   Value *v = n.inputs[i];
   if (v->isState() && !claimed.count(v))
     return v;
-  if (!v->isPersistent())
+  if (!v->isPersistent()) {
+    if (!training)
+      return v;
     return Error(n.describe() + ": running statistic '" + v->name +
                  "' must be a parameter or state to be updated in training");
+  }
   // Shared with another use (exporters merge equal initializers; two
   // BatchNorms may share one): give this BatchNorm its own copy.
   if (v->isState() || uses.at(v) > 1) {
@@ -42,7 +48,8 @@ Expected<Value *> runningState(Graph &g, Node &n, size_t i,
     n.inputs[i] = s;
     return s;
   }
-  g.makeState(v);
+  if (training)
+    g.makeState(v);
   return v;
 }
 
@@ -66,6 +73,10 @@ Status setMode(Graph &g, Value *step) {
       if (n->op == OpKind::Dropout)
         n->inputs.resize(1);
       g.dropResults(n, 1);
+      for (size_t i = 3; n->op == OpKind::BatchNorm && i <= 4; ++i) {
+        DLC_TRY(s, runningState(g, *n, i, uses, claimed, false));
+        claimed.insert(s);
+      }
       DLC_CHECK(inferTypes(*n));
       continue;
     }
@@ -79,7 +90,7 @@ Status setMode(Graph &g, Value *step) {
       while (n->outputs.size() < 3)
         g.addResult(n, n->name + (n->outputs.size() == 1 ? ".new_mean" : ".new_var"));
       for (size_t i = 3; i <= 4; ++i) {
-        DLC_TRY(s, runningState(g, *n, i, uses, claimed));
+        DLC_TRY(s, runningState(g, *n, i, uses, claimed, true));
         claimed.insert(s);
         g.addUpdate(s, n->outputs[i - 2]);
       }

@@ -129,6 +129,13 @@ struct Model::Impl {
   void *arena = nullptr;
   size_t arenaCap = 0;
   TrainSettings train; // manifest "train"
+  // The embedded ONNX model (manifest "onnx"): where it lies in the file,
+  // read on demand, and the file's checksum to know it is the same file.
+  bool hasOnnx = false;
+  uint64_t onnxAt = 0, onnxSize = 0, checksum = 0;
+  std::string onnxSource;
+  std::vector<std::string> onnxInitializers;
+  std::vector<EmbeddedOnnx::Binding> onnxBindings;
 
   ~Impl() {
     std::free(arena);
@@ -273,6 +280,21 @@ Status Model::Impl::parse() {
       train.args = t.value("args", std::map<std::string, double>());
       train.lrSchedule = t.value("lr_schedule", std::string());
     }
+    if (m.contains("onnx")) {
+      const json &o = m.at("onnx");
+      uint64_t off = o.at("data").at(0).get<uint64_t>(), n = o.at("data").at(1).get<uint64_t>();
+      if (off > h.dataSize || n > h.dataSize - off)
+        return err("corrupt artifact: the embedded ONNX model has bad data bounds");
+      hasOnnx = true;
+      onnxAt = static_cast<uint64_t>(dataAt - bytes.data()) + off;
+      onnxSize = n;
+      onnxSource = o.at("source").get<std::string>();
+      onnxInitializers = o.at("initializers").get<std::vector<std::string>>();
+      for (const json &b : o.value("bindings", json::array()))
+        onnxBindings.push_back({b.at("value").get<std::string>(),
+                                b.at("node_output").get<std::string>(), b.at("input").get<int>()});
+    }
+    checksum = h.checksum;
   } catch (const json::exception &e) {
     return err(std::string("corrupt artifact manifest: ") + e.what());
   }
@@ -515,6 +537,13 @@ bool Model::isTrainable(const std::string &name) const {
   return false;
 }
 
+bool Model::isConstant(const std::string &name) const {
+  for (size_t i = 0; i < impl_->valueSpecs.size(); ++i)
+    if (impl_->valueSpecs[i].name == name)
+      return impl_->valueKinds[i] == "const";
+  return false;
+}
+
 Expected<Tensor> Model::value(const std::string &name) const {
   for (size_t i = 0; i < impl_->valueSpecs.size(); ++i)
     if (impl_->valueSpecs[i].name == name)
@@ -535,6 +564,21 @@ Status Model::setValue(const std::string &name, const Tensor &t) {
     return Status::ok();
   }
   return Error("the model has no parameter or state '" + name + "'");
+}
+
+Expected<Model::EmbeddedOnnx> Model::embeddedOnnx() const {
+  const Impl &m = *impl_;
+  if (!m.hasOnnx)
+    return m.err("the artifact embeds no ONNX model (it was compiled by a dlc older than "
+                 "`dlrun export`); compile the model again with dlc");
+  DLC_TRY(bytes, readFile(m.path));
+  ArtifactHeader h{};
+  if (bytes.size() >= sizeof h)
+    std::memcpy(&h, bytes.data(), sizeof h);
+  if (h.checksum != m.checksum || m.onnxAt + m.onnxSize > bytes.size())
+    return m.err("the artifact changed on disk since it was loaded");
+  return EmbeddedOnnx{bytes.substr(m.onnxAt, m.onnxSize), m.onnxSource, m.onnxInitializers,
+                      m.onnxBindings};
 }
 
 const Model::TrainSettings &Model::trainSettings() const { return impl_->train; }

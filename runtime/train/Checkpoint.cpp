@@ -44,8 +44,6 @@ std::optional<DType> parseStDtype(const std::string &s) {
   return std::nullopt;
 }
 
-bool isConstName(const std::string &name) { return name.find('/') != std::string::npos; }
-
 } // namespace
 
 const Tensor *Checkpoint::find(const std::string &name) const {
@@ -148,11 +146,30 @@ Expected<Checkpoint> readSafetensors(const std::string &path) {
   return parseSafetensors(*bytes, path);
 }
 
+Expected<Standardizer> checkpointStandardizer(const Checkpoint &c, const std::string &path) {
+  Standardizer s;
+  if (!c.metadata.count("dlrun.standardize_mean"))
+    return s;
+  try {
+    s.mean = json::parse(c.metadata.at("dlrun.standardize_mean")).get<std::vector<double>>();
+    s.std = json::parse(c.metadata.count("dlrun.standardize_std")
+                            ? c.metadata.at("dlrun.standardize_std")
+                            : "")
+                .get<std::vector<double>>();
+  } catch (const json::exception &) {
+    return Error(path + ": corrupt standardization statistics in the checkpoint's metadata");
+  }
+  if (s.mean.size() != s.std.size())
+    return Error(path + ": corrupt standardization statistics in the checkpoint's metadata (" +
+                 std::to_string(s.mean.size()) + " means, " + std::to_string(s.std.size()) +
+                 " standard deviations)");
+  return s;
+}
 
 std::string modelSignature(const Model &m) {
   std::string text;
   for (const TensorSpec &s : m.values())
-    if (!isConstName(s.name))
+    if (!m.isConstant(s.name))
       text += s.str() + (m.isTrainable(s.name) ? " trainable\n" : "\n");
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx",
@@ -163,7 +180,7 @@ std::string modelSignature(const Model &m) {
 Checkpoint snapshot(const Model &m, const std::string &modelName) {
   Checkpoint c;
   for (const TensorSpec &s : m.values()) {
-    if (isConstName(s.name))
+    if (m.isConstant(s.name))
       continue;
     auto t = m.value(s.name);
     DLC_ASSERT(t, "a listed value is readable");
@@ -181,7 +198,7 @@ Status restore(Model &m, const Checkpoint &c, const std::string &path, bool stri
                                                      : "another model";
   std::vector<std::string> problems;
   for (const TensorSpec &s : m.values()) {
-    if (isConstName(s.name))
+    if (m.isConstant(s.name))
       continue;
     const Tensor *t = c.find(s.name);
     bool wanted = strict || m.isTrainable(s.name);
@@ -214,7 +231,7 @@ Status restore(Model &m, const Checkpoint &c, const std::string &path, bool stri
                  " has the same tensors but another model signature (trainable "
                  "parameters differ); resume with the artifact it was trained with");
   for (auto &[name, t] : c.tensors) {
-    if (isConstName(name) || !m.value(name))
+    if (!m.value(name) || m.isConstant(name))
       continue;
     DLC_CHECK(m.setValue(name, t));
   }

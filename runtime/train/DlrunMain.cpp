@@ -3,6 +3,7 @@
 // Ctrl-C into a checkpoint-and-stop request.
 #include "runtime/train/DlrunMain.h"
 
+#include "dlrt/Export.h"
 #include "dlrt/Train.h"
 
 #include <CLI/CLI.hpp>
@@ -46,7 +47,7 @@ void commonData(CLI::App *cmd, RunOptions &o) {
 } // namespace
 
 int dlrunMain(int argc, char **argv) {
-  CLI::App app{"dlrun: train, evaluate and run compiled dlc models (.dlm) on data sets"};
+  CLI::App app{"dlrun: train, evaluate, run and export compiled dlc models (.dlm) on data sets"};
   app.get_formatter()->column_width(30);
   app.require_subcommand(1);
   RunOptions o;
@@ -92,6 +93,15 @@ int dlrunMain(int argc, char **argv) {
   predict->add_option("--weights", o.weights, "A checkpoint (.safetensors)");
   predict->add_option("-o", o.output, "OUT.npy or OUT.csv")->required();
 
+  auto *exportCmd = app.add_subcommand(
+      "export", "Write the model with a checkpoint's weights as ONNX (the original .onnx, or "
+                "one built from the .dlg); standardization statistics in the checkpoint are "
+                "folded in as (x - mean) / std in front of the input, so the ONNX model takes "
+                "raw features and predicts what `dlrun predict` does");
+  exportCmd->add_option("model", o.model, "The compiled model (.dlm, from dlc -o)")->required();
+  exportCmd->add_option("--weights", o.weights, "The checkpoint (.safetensors)")->required();
+  exportCmd->add_option("-o", o.output, "The ONNX file to write (atomically)")->required();
+
   BenchOptions bo;
   auto *bench = app.add_subcommand("bench", "Time an entry: median and spread of its wall time "
                                             "over --steps runs, as one JSON line");
@@ -136,6 +146,8 @@ int dlrunMain(int argc, char **argv) {
     s = evalModel(o, std::cout);
   } else if (bench->parsed()) {
     s = benchModel(bo, std::cout);
+  } else if (exportCmd->parsed()) {
+    s = exportModel(o, std::cout);
   } else {
     if (o.batch == 64)
       o.batch = 256;

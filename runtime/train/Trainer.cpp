@@ -289,14 +289,6 @@ Status applyStandardizer(Session &s) {
 
 std::string statsJson(const std::vector<double> &v) { return json(v).dump(); }
 
-Expected<std::vector<double>> parseStats(const std::string &text, const std::string &path) {
-  try {
-    return json::parse(text).get<std::vector<double>>();
-  } catch (const json::exception &) {
-    return Error(path + ": corrupt standardization statistics in the checkpoint's metadata");
-  }
-}
-
 // Loads the model and data, splits (test, then validation, each with the
 // seed), checks the data against the model and standardizes.
 Expected<Session> prepare(const RunOptions &o, bool training, bool needLabel,
@@ -327,14 +319,11 @@ Expected<Session> prepare(const RunOptions &o, bool training, bool needLabel,
     s.val = std::move(held);
   }
   if (ck && ck->metadata.count("dlrun.standardize_mean")) {
-    DLC_TRY(mean, parseStats(ck->metadata.at("dlrun.standardize_mean"), o.weights));
-    DLC_TRY(sd, parseStats(ck->metadata.count("dlrun.standardize_std")
-                               ? ck->metadata.at("dlrun.standardize_std")
-                               : "",
-                           o.weights));
-    s.stdz.mean = mean;
-    s.stdz.std = sd;
-  } else if (useStandardization(o, s.train)) {
+    DLC_TRY(stdz, checkpointStandardizer(*ck, o.weights));
+    s.stdz = stdz;
+  } else if (ck ? o.standardize == "on" : useStandardization(o, s.train)) {
+    // A checkpoint without statistics was trained on unstandardized
+    // features: eval and predict feed them so too unless told otherwise.
     s.stdz = Standardizer::fit(s.train.features());
   }
   if (!s.stdz.empty())

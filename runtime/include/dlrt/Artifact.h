@@ -35,6 +35,22 @@
 //                     symbols (optional) are passed as int32 scalars between
 //                     the inputs and the outputs
 //       "updates": [ {"value": value index, "buffer": buffer} ] } }
+//   "onnx": {"data": [offset, bytes], "source": "onnx" | "dlg",
+//            "initializers": [name, ...],
+//            "bindings": [ {"value", "node_output", "input"} ]}   (optional)
+//              the model as a serialized ONNX ModelProto for `dlrun export`:
+//              the input file when compiled from .onnx, the inference graph
+//              exported by dlc (opset 17) when compiled from .dlg; a blob of
+//              the data section like a value's. "initializers" names the
+//              values above (the model's params and BatchNorm statistics,
+//              not optimizer state) that are initializers of the same name
+//              in that model: what export replaces with a checkpoint's.
+//              "bindings" are BatchNorm statistics dlc keeps per node where
+//              the ONNX model shares one initializer between several inputs
+//              (exporters merge equal tensors): export adds each as an
+//              initializer and makes it input `input` of the node whose
+//              first output is `node_output`. Added without a version bump:
+//              readers that do not know the key ignore it.
 //   "train": {"optimizer": "adam", "lr": 0.001, "args": {name: number, ...},
 //             "lr_schedule": "cosine"}   (optional; with a train entry)
 //              the settings dlc compiled the training step with: the

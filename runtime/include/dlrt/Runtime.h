@@ -52,8 +52,32 @@ public:
   // constants by name.
   std::vector<TensorSpec> values() const;
   bool isTrainable(const std::string &name) const;
+  // Constants (named "entry/name") are values no checkpoint holds; a
+  // parameter's or state's name may contain '/' too (ONNX node names do).
+  bool isConstant(const std::string &name) const;
   Expected<Tensor> value(const std::string &name) const;
   Status setValue(const std::string &name, const Tensor &t);
+
+  // The model as ONNX that dlc embedded for `dlrun export`: a serialized
+  // ModelProto (the original file when compiled from .onnx, one exported
+  // from the graph when compiled from .dlg), and the names of its
+  // initializers that hold the model's parameters and states. Read from the
+  // file on demand (a loaded model does not keep it in memory); an error for
+  // an artifact without one (compiled before dlc embedded it).
+  struct EmbeddedOnnx {
+    std::string bytes;
+    std::string source; // "onnx" or "dlg"
+    std::vector<std::string> initializers;
+    // Values that need an initializer of their own (dlrt/Artifact.h:
+    // "bindings"): input `input` of the node whose first output is
+    // `nodeOutput`.
+    struct Binding {
+      std::string value, nodeOutput;
+      int input = 0;
+    };
+    std::vector<Binding> bindings;
+  };
+  Expected<EmbeddedOnnx> embeddedOnnx() const;
 
   // The training settings dlc compiled the train entry with (manifest
   // "train"): what dlrun trains with unless its flags say otherwise. Absent

@@ -55,6 +55,9 @@ Checkpoint snapshot(const Model &m, const std::string &modelName);
 // A checkpoint of another model is refused, naming what does not fit.
 Status restore(Model &m, const Checkpoint &c, const std::string &path, bool strict,
                const std::string &modelName = "");
+// The feature standardization statistics a training run stored in the
+// checkpoint's metadata (empty when it stored none).
+Expected<Standardizer> checkpointStandardizer(const Checkpoint &c, const std::string &path);
 
 struct RunOptions {
   std::string model; // .dlm path
