@@ -17,3 +17,8 @@ config.substitutions.append(("%dlrun", os.path.join(config.dlrun_tools_dir, "dlr
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%classify", os.path.join(config.dlrt_examples_dir, "dlrt-classify")))
 config.substitutions.append(("%models", os.path.join(config.dlc_src_root, "models")))
+
+# Debian's dataset-fashion-mnist (tools/scripts/setup.sh installs it), for the
+# tests that train on it: `REQUIRES: fashion-mnist`.
+if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+    config.available_features.add("fashion-mnist")
