@@ -302,7 +302,7 @@ Status Model::Impl::parse() {
   // Only now, with everything checked, load the code.
   fd = memfd_create("dlm-kernels", MFD_CLOEXEC);
   if (fd < 0 || write(fd, codeAt, h.codeSize) != static_cast<ssize_t>(h.codeSize))
-    return err("cannot stage the kernels in memory");
+    return err(std::string("cannot stage the kernels in memory: ") + std::strerror(errno));
   std::string soPath = "/proc/self/fd/" + std::to_string(fd);
   handle = dlopen(soPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)

@@ -408,11 +408,16 @@ Checkpoint trainingCheckpoint(const RunOptions &o, const Session &s, const LoopS
   return c;
 }
 
-Status writeCheckpoint(const RunOptions &o, const Checkpoint &c, const char *file) {
+Status makeCheckpointDir(const RunOptions &o) {
   std::error_code ec;
   std::filesystem::create_directories(o.checkpointDir, ec);
   if (ec)
     return Error(o.checkpointDir + ": cannot create the checkpoint directory: " + ec.message());
+  return Status::ok();
+}
+
+Status writeCheckpoint(const RunOptions &o, const Checkpoint &c, const char *file) {
+  DLC_CHECK(makeCheckpointDir(o));
   return writeFileAtomic(checkpointPath(o, file), serializeSafetensors(c));
 }
 
@@ -490,6 +495,9 @@ Status trainModel(const RunOptions &o, std::ostream &out) {
   if (o.earlyStop > 0 && o.valSplit <= 0)
     return Error("--early-stop=" + std::to_string(o.earlyStop) +
                  " watches the validation loss: it needs --val-split=F");
+  // A directory that cannot be made fails now, not after an epoch of work.
+  if (!o.checkpointDir.empty())
+    DLC_CHECK(makeCheckpointDir(o));
   std::optional<Checkpoint> resumeFrom;
   if (o.resume) {
     DLC_TRY(c, readSafetensors(checkpointPath(o)));
