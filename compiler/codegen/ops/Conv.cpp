@@ -15,6 +15,8 @@
 // with g = o / Og the output channel's group.
 #include "codegen/schedules/Schedules.h"
 
+#include <algorithm>
+
 namespace dlc::codegen {
 
 using namespace Halide;
@@ -270,54 +272,67 @@ Status lowerConvGradWeight(LowerCtx &c) {
   f.spatial = r;
   f.group = group;
   f.x = stageInput(X, t, "cgw_x", c.target);
-  // Vectors along output rows (a multiple the schedule asks for) read dy in
-  // its own layout, dy(q..., o, n); vectors along output channels read it
-  // transposed, dy(o, q..., n).
-  int64_t rowMult = gradWeightRowMultiple(c.node, c.target);
-  if (rowMult > 1) {
-    f.dy = Func("cgw_dy");
-    std::vector<Var> v = halideVars(DY.rank(), "dy");
-    f.dy(v) = cast(t, zeroExterior(DY)(exprs(v)));
-  } else {
-    Func z = zeroExterior(DY);
-    Var o("dyo"), n("dyn");
-    std::vector<Var> qv = halideVars(r, "dyq");
-    std::vector<Var> args{o};
-    args.insert(args.end(), qv.begin(), qv.end());
-    args.push_back(n);
-    std::vector<Expr> src = exprs(qv);
-    src.push_back(o);
-    src.push_back(n);
-    f.dy = Func("cgw_dy");
-    f.dy(args) = cast(t, z(src));
-  }
-
-  // dw sums over every output position and image: r = (q_{r-1}, q_{r-2}..q_0,
-  // n), Halide order. The schedule may ask for the innermost axis rounded up
-  // to a multiple (its vectors run along output rows): dy reads zero past the
-  // row, so the extra terms are zeros (for finite x: x there lies in the
-  // input or the padding).
-  Region rr{Range(0, (DY.extents[1 + r] + int(rowMult - 1)) / int(rowMult) * int(rowMult))};
+  // dw sums over every output position and image. With vectors along output
+  // channels (vw = 1), r = (q_{r-1}, q_{r-2}..q_0, n), Halide order, and dy
+  // is read transposed, dy(o, q..., n). With vectors along output rows
+  // (vw = the schedule's vector width), each row is split into vw lanes x
+  // chunks, r = (lane, chunk, q_{r-2}..q_0, n), and dy is read in place,
+  // dy(q..., o, n). A row longer than a vector and not a whole number of them
+  // ends with a chunk shifted back to end at the row's end, its lanes the
+  // chunk before covered masked out: every read of dy stays in the row (plain
+  // vector loads, no boundary condition) and the overlap adds zeros. A row
+  // shorter than a vector reads dy as zero past its end (x there is finite:
+  // in the input or the padding).
+  int64_t vw = gradWeightRowMultiple(c.node, c.target);
+  int64_t row = vw > 1 ? c.node.inputs[1]->type.dims.back().value : 0;
+  Region rr;
+  if (vw > 1)
+    rr = {Range(0, int(vw)), Range(0, int((row + vw - 1) / vw))};
+  else
+    rr = {Range(0, DY.extents[1 + r])};
   for (int i = r - 2; i >= 0; --i)
     rr.push_back(Range(0, DY.extents[2 + i]));
   rr.push_back(Range(0, X.extents[0]));
   f.r = RDom(rr, "r");
+  int lead = vw > 1 ? 1 : 0; // r's index of q_{r-2} is lead + 1
+  Expr qRow = f.r[0], keep;
+  if (vw > 1) {
+    Expr lane = f.r[0], chunk = f.r[1];
+    if (row % vw == 0 || row < vw) {
+      qRow = chunk * int(vw) + lane;
+    } else {
+      qRow = min(chunk * int(vw), int(row - vw)) + lane;
+      keep = qRow >= chunk * int(vw);
+    }
+  }
+  {
+    // Channel vectors compute whole tiles of channels past dw's edges.
+    bool zeros = vw == 1 || (row % vw != 0 && row < vw);
+    Func src = zeros ? zeroExterior(DY) : DY.f;
+    std::vector<Var> v = halideVars(DY.rank(), "dy");
+    std::vector<Var> args = v;
+    if (vw == 1) // o first: dy(o, q..., n) reads DY(q..., o, n)
+      std::rotate(args.begin(), args.end() - 2, args.end() - 1);
+    f.dy = Func("cgw_dy");
+    f.dy(args) = cast(t, src(exprs(v)));
+  }
   std::vector<Var> vars = irVars(r + 2, "w"); // o, c, k_0..k_{r-1}
-  Expr o = vars[0], ci = vars[1], n = f.r[r];
+  Expr o = vars[0], ci = vars[1], n = f.r[f.r.dimensions() - 1];
   Expr g = group > 1 ? o / Og : Expr(0);
   std::vector<Expr> xi, dyi;
   for (int i = r - 1; i >= 0; --i) {
-    Expr q = f.r[r - 1 - i], k = vars[2 + i];
+    Expr q = i == r - 1 ? qRow : Expr(f.r[lead + r - 1 - i]), k = vars[2 + i];
     xi.push_back(q * int(win.s[i]) + k * int(win.d[i]) - int(win.pb[i]));
     dyi.push_back(q);
   }
   xi.push_back(g * Cg + ci);
   xi.push_back(n);
-  dyi.insert(rowMult > 1 ? dyi.end() : dyi.begin(), o);
+  dyi.insert(vw > 1 ? dyi.end() : dyi.begin(), o);
   dyi.push_back(n);
+  Expr term = f.x(xi) * f.dy(dyi);
   define(out, vars, cast(t, 0));
   std::vector<Expr> lhs(vars.rbegin(), vars.rend());
-  out.f(lhs) += f.x(xi) * f.dy(dyi);
+  out.f(lhs) += keep.defined() ? select(keep, term, cast(t, 0)) : term;
 
   f.prod = out.f;
   c.outVars = {vars};

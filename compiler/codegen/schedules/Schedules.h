@@ -42,7 +42,8 @@ void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f);
 //   prod(q..., o, n) = bias(o); += X(q, k, c) * w(o, k..., c)
 // over r = (k..., c); GradWeight is
 //   prod(k..., c, o) = 0; += x(q s + k d - p, c, n) * dy(o, q..., n)
-// over r = (q..., n), every output position and image.
+// over r = (q..., n), every output position and image (see
+// gradWeightRowMultiple for the row-vector form).
 struct ConvFuncs {
   enum Kind { Forward, Transpose, GradWeight } kind = Forward;
   int spatial = 2;   // 1, 2 or 3 spatial axes
@@ -59,9 +60,9 @@ struct ConvFuncs {
   std::vector<Halide::Func> phases;
   std::vector<Halide::RDom> phaseR;
 };
-// GradWeight: the multiple its lowering rounds the row (innermost output
-// axis) of the reduction up to, reading zeros past it: the vector width
-// where the template vectorizes along rows, else 1.
+// GradWeight: the vector width where the template vectorizes along output
+// rows (the lowering then splits each row of the sum into lanes x chunks,
+// r = (lane, chunk, rows..., n)), else 1.
 int64_t gradWeightRowMultiple(const Node &n, const Halide::Target &t);
 void scheduleConv(ScheduleCtx &s, ConvFuncs f);
 
