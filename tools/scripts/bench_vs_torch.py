@@ -283,6 +283,10 @@ def main():
                           f"timed steps after {args.warmup} warm-up, median of {args.repeat} "
                           f"alternating runs; {os.cpu_count()} CPUs; load = 1-minute load "
                           "average\n")
+                    if not any(k in tr["blas"].lower() for k in ("openblas", "mkl", "blis")):
+                        print("note: PyTorch's matmuls ran on the reference BLAS, not a tuned "
+                              "one: apt-get install libopenblas0-pthread, or pass "
+                              "--torch-lib-path=DIR with its libblas.so.3, for a fair peer\n")
                     print("| model | threads | dlc ms (p10-p90) | dlc cpu ms | "
                           "PyTorch ms (p10-p90) | PyTorch cpu ms | PyTorch/dlc | load |")
                     print("|---|---|---|---|---|---|---|---|")
