@@ -154,11 +154,32 @@ def torch_bench_child(args, name, threads):
     return json.loads(p.stdout.splitlines()[-1])
 
 
+OPENBLAS_DIR = "usr/lib/x86_64-linux-gnu/openblas-pthread"
+
+
 def default_torch_lib_path():
-    """Debian's OpenBLAS (libopenblas0-pthread), where installed: Debian's
-    python3-torch calls the generic libblas.so.3, which without OpenBLAS is
-    the reference BLAS, ~10-50x slower on matmuls than any tuned one."""
-    d = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+    """Debian's OpenBLAS (libopenblas0-pthread): Debian's python3-torch calls
+    the generic libblas.so.3, which without OpenBLAS is the reference BLAS,
+    ~10-50x slower on matmuls than any tuned one. The installed package where
+    there is one; else the package unpacked (apt-get download, dpkg-deb -x; no
+    root, nothing installed) under ~/.cache/dlc/openblas for PyTorch's
+    children alone, so the rest of the system keeps its BLAS."""
+    d = "/" + OPENBLAS_DIR
+    if os.path.exists(os.path.join(d, "libblas.so.3")):
+        return d
+    cache = os.path.join(os.path.expanduser("~"), ".cache", "dlc", "openblas")
+    d = os.path.join(cache, OPENBLAS_DIR)
+    if os.path.exists(os.path.join(d, "libblas.so.3")):
+        return d
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["apt-get", "download", "libopenblas0-pthread"], cwd=tmp,
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            deb = next(f for f in os.listdir(tmp) if f.endswith(".deb"))
+            subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, deb), cache], check=True)
+    except (OSError, subprocess.CalledProcessError, StopIteration) as e:
+        sys.stderr.write(f"note: could not fetch Debian's OpenBLAS for PyTorch ({e})\n")
+        return ""
     return d if os.path.exists(os.path.join(d, "libblas.so.3")) else ""
 
 
@@ -239,9 +260,10 @@ def main():
     ap.add_argument("--rss-steps", type=int, default=200,
                     help="training steps of the memory runs (0: skip them)")
     ap.add_argument("--work", help="keep compiled models here (default: a temporary folder)")
-    ap.add_argument("--torch-lib-path", default=default_torch_lib_path(),
+    ap.add_argument("--torch-lib-path", default=None,
                     help="a folder with the libblas.so.3 PyTorch should use (default: Debian's "
-                         "OpenBLAS where installed; '' for the system's libblas.so.3)")
+                         "OpenBLAS, installed or unpacked under ~/.cache/dlc; '' for the "
+                         "system's libblas.so.3)")
     ap.add_argument("--torch-env", action="append", default=[], metavar="KEY=VALUE",
                     help="set in the PyTorch children's environment (repeatable), e.g. "
                          "OMP_WAIT_POLICY=PASSIVE: on a loaded machine OpenMP's spinning "
@@ -249,6 +271,8 @@ def main():
     ap.add_argument("--torch-train", help=argparse.SUPPRESS)  # the PyTorch memory child
     ap.add_argument("--torch-bench", help=argparse.SUPPRESS)  # a PyTorch timing child
     args = ap.parse_args()
+    if args.torch_lib_path is None:
+        args.torch_lib_path = default_torch_lib_path()
 
     if args.torch_train:
         torch_train(args.torch_train, args.data, args.rss_steps, args.batch, 1)
