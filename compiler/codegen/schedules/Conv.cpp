@@ -7,18 +7,16 @@
 // layout with NCHW tensors): weights repacked output-channel-innermost once
 // per call, the padded input staged once per image; a tile of up to 4
 // vectors of output channels x a few output pixels (16 accumulators on
-// AVX-512, 12 on AVX2), the reduction over (kx, ky, ci) around it. Grouped
+// AVX-512, 8 on AVX2), the reduction over (kx, ky, ci) around it. Grouped
 // convs read a different input channel per output channel, so their vectors
-// run along the output row instead, one channel per tile.
+// run along the output row instead, one channel per tile. A strided input
+// gradient is computed per output phase (ops/Conv.cpp), each phase a dense
+// stride-1 sum with such a tile.
 //
-// CPU, weight gradient: per image, dy is transposed output-channel-innermost
-// and x padded once, outside the per-tile loops (inside them they were
-// recomputed per tile: 31 GFLOP/s instead of 158). Then row by row, every
-// tile of dw (vectors of output channels x input channels, then taps when
-// input channels are few) sums that row in registers and adds into dw: the
-// row of dy and x stays in L1 across all tiles (summing whole images per
-// tile streamed them from L2: 7x7 layers ran at 40% of oneDNN). Threads
-// split the channel tiles within an image.
+// CPU, weight gradient: two templates, vectors along output channels (most
+// layers) or along output rows (1-3 input channels per group, and groups);
+// see rowVectors.
+
 #include "codegen/schedules/Schedules.h"
 
 #include <algorithm>
