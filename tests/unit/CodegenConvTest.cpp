@@ -251,7 +251,8 @@ TEST(CodegenConv, IntegerOperands) {
 })");
 }
 
-// The AVX2 templates (other tile sizes) run on this machine too: their
+// The AVX2 templates (other tile sizes; a strided transpose split by phase
+// and a row-vector weight gradient among them) run on this machine too: their
 // results match the AVX-512 kernels' (checked against the reference above).
 TEST(CodegenConv, Avx2TemplatesMatchAvx512) {
   auto parsed = dlc::parseDlg(R"(graph t {
@@ -260,9 +261,13 @@ TEST(CodegenConv, Avx2TemplatesMatchAvx512) {
   input dy: f32[3, 24, 13, 14]
   input a: f32[37, 61]
   input b: f32[45, 61]
+  input x1: f32[3, 1, 13, 20]
+  input dy1: f32[3, 6, 13, 20]
   y = Conv(x, w) {pads=[1, 1, 1, 1]}
   dx = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  dxs = ConvTranspose(dy, w) {strides=[2, 2], pads=[1, 1, 1, 1]}
   dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
+  dw1 = ConvGradWeight(x1, dy1) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}
   nt = MatMul(a, b) {transB=1}
   output y
 })", "avx2.dlg", "");
