@@ -2,7 +2,8 @@
 
 Reads the graph section of the grammar in compiler/ir/Printer.h: inputs,
 params, consts, nodes (outputs with their optional types, op, inputs,
-attributes, @node name) and outputs; it stops at a `blobs {` section. Types
+attributes, @node name) and outputs; it skips a `train { ... }` block (the
+training recipe is dlc's business) and stops at a `blobs {` section. Types
 become (dtype, [dims]) with symbolic dims as strings. Values of params and
 consts are kept as raw text. This is not a validator: dlc's parser is the
 authority on what is legal.
@@ -148,12 +149,18 @@ class Graph:
 
 def parse(text):
     g = Graph()
+    in_train = False
     for lineno, line in enumerate(text.splitlines(), 1):
         try:
             toks = _tokens(line)
         except ValueError as e:
             raise ValueError(f"line {lineno}: {e}")
         if not toks:
+            continue
+        if in_train or toks[:2] == [("name", "train"), ("punct", "{")]:
+            # The block's own lines end with `}` only where an inner {...} closes
+            # on the same line; the block ends at a line that is just `}`.
+            in_train = toks != [("punct", "}")]
             continue
         s = _Stream(toks)
         head = toks[0]
