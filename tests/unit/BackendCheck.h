@@ -21,6 +21,8 @@ struct BackendCheckOptions {
   uint64_t seed = 7;
   // Keep inputs away from 0 (for Log, Div, Sqrt, Pow).
   bool positive = false;
+  // Floats drawn as small integers too (as integer dtypes are): many ties.
+  bool integral = false;
 };
 
 inline Tensor randomTensor(const TensorType &t, const BackendCheckOptions &o, uint64_t &s) {
@@ -36,7 +38,7 @@ inline Tensor randomTensor(const TensorType &t, const BackendCheckOptions &o, ui
     double v = o.positive ? 0.5 + 2 * u : 4 * u - 2;
     if (t.dtype == DType::Bool)
       v = u < 0.5;
-    else if (!dlrt::isFloat(t.dtype))
+    else if (!dlrt::isFloat(t.dtype) || o.integral)
       v = std::floor(v * 3);
     x.setDouble(i, v);
   }
@@ -51,7 +53,8 @@ inline void expectClose(const Tensor &got, const Tensor &want, const BackendChec
   for (int64_t i = 0; i < got.numel() && bad < 5; ++i) {
     double g = got.getDouble(i), w = want.getDouble(i);
     bool ok = dlrt::isFloat(got.dtype())
-                  ? (std::isnan(g) && std::isnan(w)) || std::fabs(g - w) <= o.atol + o.rtol * std::fabs(w)
+                  ? (std::isnan(g) && std::isnan(w)) || g == w ||
+                        std::fabs(g - w) <= o.atol + o.rtol * std::fabs(w)
                   : got.getInt(i) == want.getInt(i);
     if (!ok) {
       ADD_FAILURE() << what << " [" << i << "]: halide " << g << ", reference " << w;

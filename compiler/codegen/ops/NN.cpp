@@ -4,15 +4,18 @@
 // BatchNormGrad, Dropout, Softmax and LogSoftmax.
 //
 // Semantics are the reference interpreter's (runtime/reference/NN.cpp and
-// GradNN.cpp). Pooling windows are reductions over a fixed RDom of kernel
-// taps, inlined into the vectorized output loop; padded taps are masked, never
-// read. Pool gradients are gathers, not scatters: each input position visits
-// the few windows that can contain it, so dx stays a pure, vectorizable Func.
+// GradNN.cpp). Pooling windows are reductions over their kernel taps,
+// unrolled into one expression (or an RDom for large windows) inside the
+// vectorized output loop; padded taps are masked, never read. Pool gradients
+// are gathers, not scatters: each input position visits the few windows that
+// can contain it, so dx stays a pure, vectorizable Func (schedules/Pool.cpp).
 // Statistics shared by many outputs (BatchNorm moments, softmax row maxima and
 // sums, max-pool argmaxes) are computed once (computeOnce).
 #include "codegen/ops/Helpers.h"
+#include "codegen/schedules/Schedules.h"
 
 #include <cmath>
+#include <functional>
 #include <optional>
 
 namespace dlc::codegen {
@@ -23,34 +26,102 @@ using Internal::make_const;
 
 namespace {
 
-// A pooling window at output position `vars` (IR order, [n, c, spatial...]):
-// the taps as an RDom (last spatial axis innermost, so taps run row-major),
-// each tap's clamped input index and whether it lies inside the input.
-struct PoolWindow {
-  RDom r;
-  std::vector<Expr> idx; // x's index of the current tap, clamped
-  Expr valid;
-  Expr tap; // the tap's row-major index within the window
+// Windows and candidate sets of at most this many points unroll into one
+// expression per output: a vectorized output loop then computes them
+// lane-parallel with no loop and no intermediate buffer. Larger ones (global
+// pooling) reduce over an RDom.
+constexpr int64_t kUnrolledPoints = 16;
+
+// The points of a box [0, ext[0]) x [0, ext[1]) ... (row-major, the last axis
+// fastest): constants when the box is small, else one symbolic point, the
+// variables of `r`.
+struct BoxPoints {
+  std::vector<std::vector<Expr>> points;
+  std::optional<RDom> r;
 };
 
-PoolWindow poolWindow(const std::vector<WindowAxis> &w, const std::vector<Expr> &o,
-                      const HTensor &x, Expr n, Expr ch) {
-  PoolWindow p;
-  Region taps;
-  for (size_t i = w.size(); i-- > 0;)
-    taps.emplace_back(0, int(w[i].k));
-  p.r = RDom(taps);
-  p.idx = {n, ch};
-  p.valid = const_true();
-  p.tap = 0;
-  for (size_t i = 0; i < w.size(); ++i) {
-    Expr k = p.r[w.size() - 1 - i];
-    Expr pos = w[i].pos(o[i], k);
-    p.valid = p.valid && pos >= 0 && pos < int(w[i].in);
-    p.idx.push_back(clampIndex(pos, x.extents[2 + i]));
-    p.tap = p.tap * int(w[i].k) + k;
+BoxPoints boxPoints(const std::vector<int64_t> &ext) {
+  BoxPoints b;
+  int64_t count = 1;
+  for (int64_t e : ext)
+    count *= e;
+  if (count > kUnrolledPoints) {
+    Region region;
+    for (size_t i = ext.size(); i-- > 0;)
+      region.emplace_back(0, int(ext[i]));
+    b.r = RDom(region);
+    std::vector<Expr> p;
+    for (size_t i = 0; i < ext.size(); ++i)
+      p.push_back((*b.r)[int(ext.size() - 1 - i)]);
+    b.points.push_back(p);
+    return b;
   }
-  return p;
+  for (int64_t i = 0; i < count; ++i) {
+    std::vector<Expr> p(ext.size());
+    for (size_t a = ext.size(), rest = size_t(i); a-- > 0; rest /= size_t(ext[a]))
+      p[a] = int(rest % size_t(ext[a]));
+    b.points.push_back(p);
+  }
+  return b;
+}
+
+// Folds `step` over the points of `b` from `init`: one expression for
+// constant points, else the update of an intermediate Func over `at` (Halide
+// order), reduced at each use.
+using FoldStep =
+    std::function<std::vector<Expr>(const std::vector<Expr> &acc, const std::vector<Expr> &point)>;
+
+std::vector<Expr> fold(const BoxPoints &b, const std::vector<Expr> &init, const FoldStep &step,
+                       const std::vector<Expr> &at, const std::string &name) {
+  if (!b.r) {
+    std::vector<Expr> acc = init;
+    for (const std::vector<Expr> &p : b.points)
+      acc = step(acc, p);
+    return acc;
+  }
+  Func f(name);
+  std::vector<Expr> acc;
+  if (init.size() == 1) {
+    f(at) = init[0];
+    acc = {f(at)};
+    f(at) = step(acc, b.points[0])[0];
+    return {f(at)};
+  }
+  f(at) = Tuple(init);
+  for (size_t i = 0; i < init.size(); ++i)
+    acc.push_back(f(at)[i]);
+  f(at) = Tuple(step(acc, b.points[0]));
+  std::vector<Expr> out;
+  for (size_t i = 0; i < init.size(); ++i)
+    out.push_back(f(at)[i]);
+  return out;
+}
+
+// Tap `k` (one index per spatial axis) of the pooling window at output
+// position `o`: x's index (clamped), whether it lies inside the input, and
+// its row-major index within the window.
+struct Tap {
+  std::vector<Expr> idx;
+  Expr valid, index;
+};
+
+Tap windowTap(const std::vector<WindowAxis> &w, const std::vector<Expr> &o,
+              const std::vector<Expr> &k, const HTensor &x, Expr n, Expr ch) {
+  Tap t{{n, ch}, const_true(), 0};
+  for (size_t i = 0; i < w.size(); ++i) {
+    Expr pos = w[i].pos(o[i], k[i]);
+    t.valid = t.valid && pos >= 0 && pos < int(w[i].in);
+    t.idx.push_back(clampIndex(pos, x.extents[2 + i]));
+    t.index = t.index * int(w[i].k) + k[i];
+  }
+  return t;
+}
+
+std::vector<int64_t> windowExtents(const std::vector<WindowAxis> &w) {
+  std::vector<int64_t> e;
+  for (const WindowAxis &a : w)
+    e.push_back(a.k);
+  return e;
 }
 
 // The divisor of the AveragePool window at `o`: real taps, or with
@@ -80,24 +151,47 @@ Status lowerPool(LowerCtx &c) {
   std::vector<WindowAxis> w = windowAxes(n, n.inputs[0]->type.dims, n.outputs[0]->type.dims,
                                          n.getInts("kernel_shape"));
   std::vector<Var> vars = irVars(out.rank());
-  PoolWindow p = poolWindow(w, spatial(vars), x, vars[0], vars[1]);
+  std::vector<Expr> o = spatial(vars), at = hargs(std::vector<Expr>(vars.begin(), vars.end()));
+  BoxPoints taps = boxPoints(windowExtents(w));
   Type t = workType(x.type);
-  Expr v = widen(x(p.idx)), value;
+  auto tapValue = [&](const std::vector<Expr> &k, Expr &valid) {
+    Tap tap = windowTap(w, o, k, x, vars[0], vars[1]);
+    valid = tap.valid;
+    return widen(x(tap.idx));
+  };
+  Expr value;
   if (n.op == OpKind::MaxPool) {
     // Padding never wins; a NaN in the window makes the result NaN (its
-    // ordered key is the highest).
-    Func m("pool_max");
-    std::vector<Expr> at = hargs(std::vector<Expr>(vars.begin(), vars.end()));
-    Expr key = orderedKey(v, true);
-    m(at) = key.type().min();
-    m(at) = select(p.valid, max(m(at), key), m(at));
-    value = fromOrderedKey(m(at), t);
+    // ordered key is the highest); a window of padding only (dilated) gives
+    // the reference's lowest value. The fold keeps whether it has seen a real
+    // tap rather than start from the lowest key: Halide 14 miscompiles
+    // vectorized max/select chains on the int64 minimum (i64 and f64 keys).
+    Type kt = orderedKey(cast(t, 0), true).type();
+    std::vector<Expr> m =
+        fold(taps, {cast(UInt(8), 0), cast(kt, 0)},
+             [&](const std::vector<Expr> &acc, const std::vector<Expr> &k) {
+               Expr valid, key = orderedKey(tapValue(k, valid), true);
+               Expr take = valid && (acc[0] == 0 || key > acc[1]);
+               return std::vector<Expr>{select(valid, cast(UInt(8), 1), acc[0]),
+                                        select(take, key, acc[1])};
+             },
+             at, "pool_max");
+    value = select(m[0] != 0, fromOrderedKey(m[1], t), t.is_float() ? cast(t, -INFINITY) : t.min());
   } else {
-    Expr s = sum(select(p.valid, v, cast(t, 0)), "pool_sum");
-    value = s / cast(t, avgPoolCount(w, spatial(vars), n.getInt("count_include_pad")));
+    Expr s = fold(taps, {cast(t, 0)},
+                  [&](const std::vector<Expr> &acc, const std::vector<Expr> &k) {
+                    Expr valid, v = tapValue(k, valid);
+                    return std::vector<Expr>{acc[0] + select(valid, v, cast(t, 0))};
+                  },
+                  at, "pool_sum")[0];
+    value = s / cast(t, avgPoolCount(w, o, n.getInt("count_include_pad")));
   }
   define(out, vars, cast(out.type, value));
   c.outVars = {vars};
+  PoolFuncs f;
+  for (const WindowAxis &a : w)
+    f.strides.push_back(a.s);
+  schedulePool(c, f);
   return Status::ok();
 }
 
@@ -106,7 +200,9 @@ Status lowerPool(LowerCtx &c) {
 // spreads as dy / count over its window's real taps. Either way dx at an
 // input position sums over the windows that contain it: per axis, the outputs
 // o with pos = o * s - pb + k * d for a tap k < K, which are at most
-// ((K - 1) * d) / s + 1 consecutive o.
+// ((K - 1) * d) / s + 1 consecutive o. Where the schedule splits an axis by
+// its stride (pos = q * s + i, i a constant), those o are q plus constants,
+// so every read is a plain vector load.
 Status lowerPoolGrad(LowerCtx &c) {
   const Node &n = c.node;
   const HTensor &x = c.in(0), &dy = c.in(1);
@@ -117,50 +213,64 @@ Status lowerPoolGrad(LowerCtx &c) {
   Type t = workType(x.type);
 
   // Max: the row-major tap index of each window's first maximum (-1: none).
-  Func arg("pool_argmax");
+  PoolFuncs f;
   std::vector<Var> ov = irVars(dy.rank(), "o");
   if (isMax) {
-    PoolWindow p = poolWindow(w, spatial(ov), x, ov[0], ov[1]);
-    std::vector<Expr> oa = hargs(std::vector<Expr>(ov.begin(), ov.end()));
-    Expr key = orderedKey(widen(x(p.idx)), true);
-    arg(oa) = Tuple(-1, key.type().min());
-    Expr at = arg(oa)[0], best = arg(oa)[1];
-    // The first strictly greater key replaces: a NaN beats numbers and the
-    // first NaN later ones.
-    Expr better = p.valid && (at < 0 || key > best);
-    arg(oa) = Tuple(select(better, p.tap, at), select(better, key, best));
-    computeOnce(arg);
+    std::vector<Expr> o = spatial(ov), oa = hargs(std::vector<Expr>(ov.begin(), ov.end()));
+    Type kt = orderedKey(cast(t, 0), true).type();
+    Expr first = fold(boxPoints(windowExtents(w)), {-1, cast(kt, 0)},
+                      [&](const std::vector<Expr> &acc, const std::vector<Expr> &k) {
+                        Tap tap = windowTap(w, o, k, x, ov[0], ov[1]);
+                        Expr key = orderedKey(widen(x(tap.idx)), true);
+                        // The first strictly greater key replaces: a NaN
+                        // beats numbers and the first NaN later ones.
+                        Expr better = tap.valid && (acc[0] < 0 || key > acc[1]);
+                        return std::vector<Expr>{select(better, tap.index, acc[0]),
+                                                 select(better, key, acc[1])};
+                      },
+                      oa, "pool_first_max")[0];
+    f.arg = Func("pool_argmax");
+    f.arg(oa) = first;
   }
 
   std::vector<Var> vars = irVars(dx.rank());
-  Region cands;
-  for (size_t i = w.size(); i-- > 0;)
-    cands.emplace_back(0, int((w[i].k - 1) * w[i].d / w[i].s + 1));
-  RDom r(cands);
-  std::vector<Expr> o{vars[0], vars[1]}, oc{vars[0], vars[1]};
-  Expr valid = const_true(), tap = 0;
-  for (size_t i = 0; i < w.size(); ++i) {
-    const WindowAxis &a = w[i];
-    // The first window whose last tap reaches this position, then the next.
-    Expr from = vars[2 + i] + int(a.pb);
-    Expr first = (from - int((a.k - 1) * a.d) + int(a.s) - 1) / int(a.s);
-    Expr oi = first + r[w.size() - 1 - i];
-    Expr off = from - oi * int(a.s); // k * d for the tap that lands here
-    valid = valid && oi >= 0 && oi < int(a.out) && off >= 0 && off % int(a.d) == 0;
-    o.push_back(oi);
-    oc.push_back(clampIndex(oi, dy.extents[2 + i]));
-    tap = tap * int(a.k) + off / int(a.d);
+  std::vector<int64_t> cands;
+  for (const WindowAxis &a : w) {
+    cands.push_back((a.k - 1) * a.d / a.s + 1);
+    f.strides.push_back(a.s);
+    f.disjoint = f.disjoint && cands.back() == 1;
   }
-  Expr g = widen(dy(oc)), share;
-  if (isMax)
-    share = select(valid && arg(hargs(oc))[0] == tap, g, cast(t, 0));
-  else
-    share = select(valid,
-                   g / cast(t, avgPoolCount(w, std::vector<Expr>(o.begin() + 2, o.end()),
-                                            n.getInt("count_include_pad"))),
-                   cast(t, 0));
-  define(dx, vars, cast(dx.type, sum(share, "pool_grad_sum")));
+  auto share = [&](const std::vector<Expr> &j) {
+    std::vector<Expr> o{vars[0], vars[1]}, oc{vars[0], vars[1]};
+    Expr valid = const_true(), tap = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      const WindowAxis &a = w[i];
+      // The first window whose last tap reaches this position, then the next.
+      Expr from = vars[2 + i] + int(a.pb);
+      Expr first = (from - int((a.k - 1) * a.d) + int(a.s) - 1) / int(a.s);
+      Expr oi = first + j[i];
+      Expr off = from - oi * int(a.s); // k * d for the tap that lands here
+      valid = valid && oi >= 0 && oi < int(a.out) && off >= 0 && off % int(a.d) == 0;
+      o.push_back(oi);
+      oc.push_back(clampIndex(oi, dy.extents[2 + i]));
+      tap = tap * int(a.k) + off / int(a.d);
+    }
+    Expr g = widen(dy(oc));
+    if (isMax)
+      return select(valid && f.arg(hargs(oc)) == tap, g, cast(t, 0));
+    return select(valid,
+                  g / cast(t, avgPoolCount(w, std::vector<Expr>(o.begin() + 2, o.end()),
+                                           n.getInt("count_include_pad"))),
+                  cast(t, 0));
+  };
+  Expr sum = fold(boxPoints(cands), {cast(t, 0)},
+                  [&](const std::vector<Expr> &acc, const std::vector<Expr> &j) {
+                    return std::vector<Expr>{acc[0] + share(j)};
+                  },
+                  hargs(std::vector<Expr>(vars.begin(), vars.end())), "pool_grad_sum")[0];
+  define(dx, vars, cast(dx.type, sum));
   c.outVars = {vars};
+  schedulePool(c, f);
   return Status::ok();
 }
 

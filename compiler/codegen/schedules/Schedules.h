@@ -66,6 +66,21 @@ struct ConvFuncs {
 int64_t gradWeightRowMultiple(const Node &n, const Halide::Target &t);
 void scheduleConv(ScheduleCtx &s, ConvFuncs f);
 
+// Pooling and its gradients (ops/NN.cpp, schedules/Pool.cpp): the window
+// strides per spatial axis (IR order); for MaxPoolGrad the first-max tap of
+// each window, arg(dy's args), and whether windows are disjoint (each input
+// position in at most one). Sets c.schedule (CPU) or places arg (CUDA).
+struct PoolFuncs {
+  std::vector<int64_t> strides;
+  Halide::Func arg;
+  bool disjoint = true;
+  bool grad = false;
+};
+void schedulePool(LowerCtx &c, PoolFuncs f);
+
+// The widest power of two of at most `lanes` lanes that fits `extent`.
+int fitLanes(int64_t extent, int lanes);
+
 // Register-tile sizes per ISA: the vector width (f32 lanes), how many
 // accumulator vectors a tile may hold without spilling, and how many of them
 // may lie along the vector axis. AVX-512 has 32 zmm registers, AVX2 16 ymm.
