@@ -10,7 +10,8 @@
 // are gathers, not scatters: each input position visits the few windows that
 // can contain it, so dx stays a pure, vectorizable Func (schedules/Pool.cpp).
 // Statistics shared by many outputs (BatchNorm moments, softmax row maxima and
-// sums, max-pool argmaxes) are computed once (computeOnce).
+// sums, max-pool argmaxes) are computed once (computeOnce; BatchNorm's as
+// split sums, schedules/Reduce.cpp).
 #include "codegen/ops/Helpers.h"
 #include "codegen/schedules/Schedules.h"
 
@@ -279,46 +280,43 @@ namespace {
 // A double constant (a bare double would pass through float).
 Expr f64(double v) { return make_const(Float(64), v); }
 
-// Batch statistics of channel c of x ([N, C, ...]) in double, two passes as
-// the reference: f32 sums over N * H * W values (millions for a large batch of
-// images) would lose digits the normalization then amplifies, and these
-// loops are bound by memory, not arithmetic.
-struct ChannelStats {
-  Func mean, sqDev; // f64, over c; mean is inline, sqDev computed once
-  Expr count;       // N * spatial, Int(32)
-  RDom r;           // over n and the spatial axes
-  std::vector<Expr> at(Expr ch) const; // x's index at r in channel ch
-};
-
-std::vector<Expr> ChannelStats::at(Expr ch) const {
-  std::vector<Expr> idx{r[r.dimensions() - 1], ch};
-  for (int i = r.dimensions() - 1; i-- > 0;)
-    idx.push_back(r[i]);
-  return idx;
+// Sums of terms(idx) over every axis of x ([N, C, ...]) but the channel, in
+// double as the reference: f32 sums over N * H * W values (millions for a
+// large batch of images) would lose digits the normalization then
+// amplifies, and these loops are bound by memory, not arithmetic. Split
+// sums (schedules/Reduce.cpp): vector lanes along the rows they read.
+Func channelSums(const HTensor &x, const Target &t, const std::string &name,
+                 const std::function<std::vector<Expr>(const std::vector<Expr> &)> &terms) {
+  std::vector<bool> red(x.rank(), true);
+  red[1] = false;
+  SplitSum s = splitSum(x.extents, red, Float(64), t, terms, name);
+  scheduleSplitSum(s, t);
+  return s.total;
 }
 
-ChannelStats channelStats(const HTensor &x) {
-  ChannelStats s;
-  Region region;
-  s.count = x.extents[0];
-  for (size_t a = x.rank(); a-- > 2;) {
-    region.emplace_back(0, x.extents[a]);
-    s.count = s.count * x.extents[a];
+// The batch mean of each channel (two passes as the reference: the mean,
+// then sums of deviations from it).
+struct ChannelMean {
+  Func mean;  // f64, over c
+  Expr count; // N * spatial, Int(32)
+  // x - mean at x's index idx, in double.
+  Expr dev(const HTensor &x, const std::vector<Expr> &idx) const {
+    return cast(Float(64), x(idx)) - mean(idx[1]);
   }
-  region.emplace_back(0, x.extents[0]);
-  s.r = RDom(region);
+};
+
+ChannelMean channelMean(const HTensor &x, const Target &t) {
+  ChannelMean s;
+  s.count = x.extents[0];
+  for (size_t a = 2; a < x.rank(); ++a)
+    s.count = s.count * x.extents[a];
+  Func sum = channelSums(x, t, "bn_sum", [&](const std::vector<Expr> &i) {
+    return std::vector<Expr>{cast(Float(64), x(i))};
+  });
   Var ch("c");
-  Func sum("bn_sum");
-  sum(ch) = f64(0);
-  sum(ch) += cast(Float(64), x(s.at(ch)));
-  computeOnce(sum);
   s.mean = Func("bn_mean");
   s.mean(ch) = sum(ch) / cast(Float(64), s.count);
-  s.sqDev = Func("bn_sqdev");
-  s.sqDev(ch) = f64(0);
-  Expr dev = cast(Float(64), x(s.at(ch))) - s.mean(ch);
-  s.sqDev(ch) += dev * dev;
-  computeOnce(s.sqDev);
+  computeOnce(s.mean);
   return s;
 }
 
@@ -336,11 +334,16 @@ Status lowerBatchNorm(LowerCtx &c) {
   Type t = workType(x.type);
   Var ch("c");
   Func mean("bn_center"), mul("bn_mul");
-  std::optional<ChannelStats> s;
+  std::optional<ChannelMean> s;
+  Func sqDev;
   if (n.getInt("training")) {
-    s = channelStats(x);
+    s = channelMean(x, c.target);
+    sqDev = channelSums(x, c.target, "bn_sqdev", [&](const std::vector<Expr> &i) {
+      Expr d = s->dev(x, i);
+      return std::vector<Expr>{d * d};
+    });
     mean(ch) = s->mean(ch);
-    mul(ch) = 1 / sqrt(s->sqDev(ch) / cast(Float(64), s->count) + f64(eps)) *
+    mul(ch) = 1 / sqrt(sqDev(ch) / cast(Float(64), s->count) + f64(eps)) *
               cast(Float(64), scale({Expr(ch)}));
   } else {
     mean(ch) = cast(Float(64), rMean({Expr(ch)}));
@@ -357,7 +360,7 @@ Status lowerBatchNorm(LowerCtx &c) {
   c.outVars = {vars};
   if (c.outs.size() > 1) {
     Expr batchMean = s->mean(ch);
-    Expr batchVar = s->sqDev(ch) / cast(Float(64), n.getInt("unbiased") ? s->count - 1 : s->count);
+    Expr batchVar = sqDev(ch) / cast(Float(64), n.getInt("unbiased") ? s->count - 1 : s->count);
     Expr batch[2] = {batchMean, batchVar};
     const HTensor *running[2] = {&rMean, &rVar};
     for (size_t i = 1; i < c.outs.size(); ++i) {
@@ -377,32 +380,32 @@ Status lowerBatchNormGrad(LowerCtx &c) {
   const HTensor &x = c.in(0), &scale = c.in(1), &dy = c.in(2);
   double eps = c.node.getFloat("epsilon");
   Type t = workType(x.type);
-  ChannelStats s = channelStats(x);
+  ChannelMean s = channelMean(x, c.target);
   Var ch("c");
   Expr count = cast(Float(64), s.count);
+  // The variance and the two sums in one pass over x and dy, in double like
+  // the statistics: sum (x - mean)^2, sum dy, sum dy * (x - mean).
+  Func sums = channelSums(x, c.target, "bng_sums", [&](const std::vector<Expr> &i) {
+    Expr d = s.dev(x, i), g = cast(Float(64), dy(i));
+    return std::vector<Expr>{d * d, g, g * d};
+  });
   Func inv("bng_inv");
-  inv(ch) = 1 / sqrt(s.sqDev(ch) / count + f64(eps));
+  inv(ch) = 1 / sqrt(sums(ch)[0] / count + f64(eps));
   computeOnce(inv);
-  // The two sums in one pass over x and dy, in double like the statistics.
-  Func sums("bng_sums");
-  sums(ch) = Tuple(f64(0), f64(0));
-  Expr g = cast(Float(64), dy(s.at(ch)));
-  Expr xhat = (cast(Float(64), x(s.at(ch))) - s.mean(ch)) * inv(ch);
-  sums(ch) = Tuple(sums(ch)[0] + g, sums(ch)[1] + g * xhat);
-  computeOnce(sums);
+  Expr dbias = sums(ch)[1], dscale = inv(ch) * sums(ch)[2];
   // dx = k1 * dy - k2 * (x - mean) - k3 per channel.
   Func k("bng_coef");
   Expr k1 = cast(Float(64), scale({Expr(ch)})) * inv(ch);
-  k(ch) = Tuple(cast(t, k1), cast(t, k1 * inv(ch) * sums(ch)[1] / count),
-                cast(t, k1 * sums(ch)[0] / count), cast(t, s.mean(ch)));
+  k(ch) = Tuple(cast(t, k1), cast(t, k1 * inv(ch) * dscale / count),
+                cast(t, k1 * dbias / count), cast(t, s.mean(ch)));
   computeOnce(k);
 
   std::vector<Var> vars = irVars(x.rank());
   FuncRef kc = k(vars[1]);
   Expr dx = kc[0] * widen(dy(vars)) - kc[1] * (widen(x(vars)) - kc[3]) - kc[2];
   define(c.outs[0], vars, cast(c.outs[0].type, dx));
-  define(c.outs[1], {ch}, cast(c.outs[1].type, sums(ch)[1]));
-  define(c.outs[2], {ch}, cast(c.outs[2].type, sums(ch)[0]));
+  define(c.outs[1], {ch}, cast(c.outs[1].type, dscale));
+  define(c.outs[2], {ch}, cast(c.outs[2].type, dbias));
   c.outVars = {vars, {ch}, {ch}};
   return Status::ok();
 }

@@ -22,13 +22,6 @@ namespace dlc::codegen {
 
 using namespace Halide;
 
-int fitLanes(int64_t extent, int lanes) {
-  int v = 1;
-  while (v * 2 <= lanes && v * 2 <= extent)
-    v *= 2;
-  return v;
-}
-
 namespace {
 
 void vectorizeRow(Func f, VarOrRVar v, int64_t extent, int lanes) {

@@ -15,6 +15,7 @@
 
 #include "codegen/Lower.h"
 
+#include <functional>
 #include <utility>
 
 namespace dlc::codegen {
@@ -78,6 +79,29 @@ struct PoolFuncs {
 };
 void schedulePool(LowerCtx &c, PoolFuncs f);
 
+// A sum over some axes of a tensor (ops/Reduce.cpp's splitSum: BatchNorm
+// statistics, bias gradients) of terms(idx), the summands at the tensor's
+// index idx (IR order), one sum per term in type `acc`. Where the innermost
+// axis (rows of `row` elements) is reduced, the sum is split: lanes(l, j?,
+// kept...) sums each vector lane l of row chunk j (chunks of `vw` elements
+// starting at min(j * vw, row - vw), positions of an earlier chunk masked)
+// over the other reduced axes; j is an argument (a separate accumulator per
+// chunk) if `chunkAccumulators`, else reduced too; total(kept...) adds the
+// lanes up. Else `total` sums everything and `lanes` is undefined.
+struct SplitSum {
+  Halide::Func lanes, total;
+  int vw = 1;
+  bool chunkAccumulators = false;
+  bool innerKept = false; // total's first argument is the innermost axis
+  int64_t work = 0;       // terms summed (64 per symbolic dim)
+};
+SplitSum splitSum(const std::vector<Halide::Expr> &extents, const std::vector<bool> &reduced,
+                  Halide::Type acc, const Halide::Target &t,
+                  const std::function<std::vector<Halide::Expr>(const std::vector<Halide::Expr> &)> &terms,
+                  const std::string &name);
+// The lanes and chunking of a split sum of `terms` sums (schedules/Reduce.cpp).
+void splitSumLanes(SplitSum &s, int64_t row, Halide::Type acc, int terms, const Halide::Target &t);
+void scheduleSplitSum(const SplitSum &s, const Halide::Target &t);
 // The widest power of two of at most `lanes` lanes that fits `extent`.
 int fitLanes(int64_t extent, int lanes);
 
