@@ -1,6 +1,8 @@
 // Building kernels from node groups, the default schedule, JIT runs.
 #include "codegen/Kernel.h"
 
+#include "codegen/schedules/Schedules.h"
+
 #include "ir/ShapeInference.h"
 
 #include <optional>
@@ -102,6 +104,13 @@ std::vector<std::string> scalarSymbols(const KernelGroup &g) {
   return out;
 }
 
+// The heavy ops: their schedule templates compute register tiles that a
+// fused element-wise epilogue can consume.
+static bool isHeavy(const Node &n) {
+  return n.op == OpKind::Conv || n.op == OpKind::ConvTranspose ||
+         n.op == OpKind::ConvGradWeight || n.op == OpKind::MatMul;
+}
+
 static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
                                    const std::string &name) {
   BuiltKernel k;
@@ -198,34 +207,66 @@ static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
     }
   }
 
-  std::vector<Func> outs;
-  std::set<std::string> used;
-  for (const Value *o : g.outputs) {
-    HTensor h = env.at(o);
-    std::vector<Var> vars = irVars(o->type.rank(), "o");
-    // A kernel output is its own Func, distinct from inputs and other outputs.
-    Func f(funcName(o->name + "_out", counter));
-    std::vector<Var> rev(vars.rbegin(), vars.rend());
-    Expr value = h(vars);
+  // A kernel output is its own Func, distinct from inputs and other outputs,
+  // of the output's type (bool stored as uint8).
+  auto outValue = [&](const Value *o, const std::vector<Var> &vars) {
+    Expr value = env.at(o)(vars);
     if (o->type.dtype == DType::Bool)
       value = cast(UInt(8), value != 0);
     else if (value.type() != halideType(o->type.dtype))
       value = cast(halideType(o->type.dtype), value);
-    if (rev.empty())
-      f() = value;
+    return value;
+  };
+  auto defineOut = [](Func f, const std::vector<Var> &vars, const std::vector<Expr> &values) {
+    std::vector<Var> rev(vars.rbegin(), vars.rend());
+    Halide::FuncRef ref = rev.empty() ? f() : f(rev);
+    if (values.size() == 1)
+      ref = values[0];
     else
-      f(rev) = value;
-    auto pit = lowered.find(o);
-    if (pit != lowered.end() && pit->second.schedule) {
-      ScheduleCtx sc{f, *pit->second.node, t, pit->second.ins, vars};
-      pit->second.schedule(sc);
-    } else {
-      defaultSchedule(f, vars, o->type, t);
+      ref = Tuple(values);
+  };
+  std::vector<Func> outs;
+  const Node *anchor = nullptr;
+  for (const Node *n : g.nodes)
+    if (isHeavy(*n) && !anchor)
+      anchor = n;
+  if (anchor && g.nodes.size() > 1) {
+    // A heavy op and its element-wise epilogue: one Func computes every
+    // output (a Tuple: one buffer each) from the heavy op's tiles, so its
+    // schedule template places the sum per output tile and the epilogue is
+    // applied to the tile before the store.
+    const Dims &shape = anchor->outputs[0]->type.dims;
+    std::vector<Var> vars = irVars(shape.size(), "o");
+    std::vector<Expr> values;
+    for (const Value *o : g.outputs) {
+      if (o->type.dims != shape)
+        return Error(anchor->describe() + ": output '" + o->name + "' of its epilogue in kernel " +
+                     name + " is not of the anchor's shape");
+      values.push_back(outValue(o, vars));
     }
-    // Heavy intermediate values (reductions) cannot be inlined: compute
-    // them at root unless a schedule placed them.
+    Func f(funcName(g.outputs.front()->name + "_out", counter));
+    defineOut(f, vars, values);
+    const Pending &p = lowered.at(anchor->outputs[0]);
+    ScheduleCtx sc{f, *anchor, t, p.ins, vars, true};
+    p.schedule(sc);
     outs.push_back(f);
+  } else {
+    for (const Value *o : g.outputs) {
+      std::vector<Var> vars = irVars(o->type.rank(), "o");
+      Func f(funcName(o->name + "_out", counter));
+      defineOut(f, vars, {outValue(o, vars)});
+      auto pit = lowered.find(o);
+      if (pit != lowered.end() && pit->second.schedule) {
+        ScheduleCtx sc{f, *pit->second.node, t, pit->second.ins, vars};
+        pit->second.schedule(sc);
+      } else {
+        defaultSchedule(f, vars, o->type, t);
+      }
+      outs.push_back(f);
+    }
   }
+  // Heavy intermediate values (reductions) cannot be inlined: compute
+  // them at root unless a schedule placed them.
   for (auto &[v, p] : lowered)
     if (!p.schedule && env.at(v).f.has_update_definition())
       env.at(v).f.compute_root();
@@ -307,35 +348,105 @@ static bool isElementwise(const Node &n) {
   return false;
 }
 
-std::vector<KernelGroup> groupNodes(const Graph &g) {
+// Heavy ops whose template takes an epilogue at no loss on this target.
+static bool isEpilogueAnchor(const Node &n, const Halide::Target &t) {
+  if (!isHeavy(n) || n.outputs.size() != 1)
+    return false;
+  return n.op == OpKind::MatMul || convTakesEpilogue(n, t);
+}
+
+std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
   auto uses = g.useCounts();
   std::set<const Value *> escaping; // graph outputs and update sources
   for (auto &[name, v] : g.outputs())
     escaping.insert(v);
-  for (auto &[t, v] : g.updates())
+  for (auto &[dst, v] : g.updates())
     escaping.insert(v);
   struct Building {
     KernelGroup group;
     bool elementwise = true;
+    const Node *anchor = nullptr; // a heavy op taking an element-wise epilogue
     bool sealed = false; // something outside has consumed one of its values
-    size_t order = 0;    // runs where its last node is
+    // Runs where its last node is; a heavy op's group where the heavy op is.
+    size_t order = 0;
   };
   std::vector<Building> groups;
   std::map<const Value *, size_t> groupOf;
+  auto groupFor = [&](const Value *v) -> Building * {
+    auto it = v ? groupOf.find(v) : groupOf.end();
+    return it == groupOf.end() ? nullptr : &groups[it->second];
+  };
+  // Every value of an epilogue has the anchor's shape: the kernel writes
+  // them all from the anchor's output tiles.
+  auto anchorShaped = [](const Building &a, const Node &n) {
+    return n.outputs.size() == 1 && n.outputs[0]->type.dims == a.anchor->outputs[0]->type.dims;
+  };
+  // Whether v is computed before anchored group a runs: an epilogue must not
+  // hold its heavy op back (an optimizer's update reads scalars computed at
+  // the end of the step; a weight gradient computed there instead of right
+  // after its input gradient finds x and dy cold: resnet_small's step was
+  // 4-8% slower, and they stayed allocated longer).
+  auto readyFor = [&](const Building &a, const Value *v) {
+    const Building *b = groupFor(v);
+    return !b || b == &a || b->order < a.order;
+  };
+  // An element-wise group computing an operand of a's epilogue, which the
+  // epilogue takes in (the mask of a ReLU's gradient).
+  auto movesInto = [&](const Building &a, const Building *b) {
+    if (!b || b == &a || !b->elementwise || b->sealed || b->group.nodes.empty())
+      return false;
+    for (const Node *m : b->group.nodes) {
+      if (!anchorShaped(a, *m))
+        return false;
+      for (const Value *in : m->inputs)
+        if (groupFor(in) != b && !readyFor(a, in))
+          return false;
+    }
+    return true;
+  };
+  auto joins = [&](const Building &a, const Node &n) {
+    if (!a.anchor || a.sealed || !anchorShaped(a, n))
+      return false;
+    for (const Value *in : n.inputs)
+      if (!readyFor(a, in) && !movesInto(a, groupFor(in)))
+        return false;
+    return true;
+  };
   size_t position = 0;
   for (const auto &np : g.nodes()) {
     const Node &n = *np;
     std::optional<size_t> target;
-    if (isElementwise(n))
+    if (isElementwise(n)) {
+      // An epilogue first: a heavy op's output tile is still in registers
+      // or cache. Its value may have other uses (a ReLU's input kept for the
+      // backward pass): the kernel then writes it too, from the same tile.
       for (const Value *in : n.inputs) {
-        auto it = in ? groupOf.find(in) : groupOf.end();
-        if (it == groupOf.end())
-          continue;
-        Building &b = groups[it->second];
-        if (b.elementwise && !b.sealed && uses[in] == 1 && !escaping.count(in)) {
-          target = it->second;
+        Building *b = groupFor(in);
+        if (b && joins(*b, n)) {
+          target = groupOf.at(in);
           break;
         }
+      }
+      if (!target)
+        for (const Value *in : n.inputs) {
+          Building *b = groupFor(in);
+          if (b && b->elementwise && !b->sealed && uses[in] == 1 && !escaping.count(in)) {
+            target = groupOf.at(in);
+            break;
+          }
+        }
+    }
+    if (target && groups[*target].anchor)
+      for (const Value *in : n.inputs) {
+        Building *b = groupFor(in);
+        if (!movesInto(groups[*target], b))
+          continue;
+        for (const Node *m : b->group.nodes) {
+          groups[*target].group.nodes.push_back(m);
+          for (const Value *o : m->outputs)
+            groupOf[o] = *target;
+        }
+        b->group.nodes.clear();
       }
     // Every other group this node reads from is now sealed.
     for (const Value *in : n.inputs) {
@@ -347,10 +458,15 @@ std::vector<KernelGroup> groupNodes(const Graph &g) {
       groups.emplace_back();
       target = groups.size() - 1;
       groups.back().elementwise = isElementwise(n);
+      groups.back().order = position;
+      if (isEpilogueAnchor(n, t))
+        groups.back().anchor = &n;
     }
     Building &b = groups[*target];
     b.group.nodes.push_back(&n);
-    b.order = position++;
+    if (!b.anchor)
+      b.order = position;
+    ++position;
     for (const Value *o : n.outputs)
       groupOf[o] = *target;
   }

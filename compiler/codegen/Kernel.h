@@ -4,7 +4,11 @@
 // lowers the nodes in order, and returns a Pipeline whose outputs are the
 // group's outputs, scheduled for the target: heavy ops by their templates,
 // element-wise outputs vectorized and parallel. Inner values of the group are
-// inlined (that is the fusion of element-wise chains).
+// inlined (that is the fusion of element-wise chains). A group of a heavy op
+// and its epilogue has one output Func (a Tuple when it writes several
+// outputs, one buffer each, in group order) that the heavy op's template
+// schedules: the sums are computed per output tile and the epilogue applied
+// to them as the tile is stored.
 //
 // runKernelJit compiles a kernel in process and runs it on tensors: the
 // backend's conformance tests compare it with the reference interpreter.
@@ -20,16 +24,31 @@ struct KernelGroup {
   std::vector<const Value *> outputs;
 };
 
+// The target of this machine, named explicitly: x86-64 with the AVX-512
+// features if the CPU has them (Halide 14's detection misnames Zen 5), else
+// AVX2, else SSE4.1.
+Halide::Target hostTarget();
+
 // A group of one node.
 KernelGroup singleNodeGroup(const Node &n);
 // Scalar float/int32 constants: embedded into kernels as immediates, never
 // kernel inputs.
 bool isEmbeddedConst(const Value *v);
-// Groups a graph's nodes into kernels: each node its own kernel, except that
-// element-wise nodes join the kernel of an element-wise producer whose value
-// only they use (and that nothing outside has read yet), so chains like
-// Mul-Add-Relu become one pass over memory. Groups are in execution order.
-std::vector<KernelGroup> groupNodes(const Graph &g);
+// Groups a graph's nodes into kernels for target t: each node its own
+// kernel, except that
+// - element-wise nodes join the kernel of an element-wise producer whose
+//   value only they use (and that nothing outside has read yet), so chains
+//   like Mul-Add-Relu become one pass over memory;
+// - element-wise nodes of a heavy op's output shape join its kernel as an
+//   epilogue (bias, ReLU, a ReLU gradient's mask, an optimizer's update of a
+//   weight gradient), computed from the heavy op's output tiles before they
+//   are stored, where its template takes one at no loss
+//   (convTakesEpilogue); a value of the group read outside (a ReLU's input
+//   kept for the backward pass) is written too, from the same tiles. The
+//   epilogue's operands computed by element-wise groups of that shape (the
+//   mask) move into the kernel as well.
+// Groups are in execution order.
+std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t = hostTarget());
 
 struct BuiltKernel {
   std::string name;
@@ -55,9 +74,5 @@ Expected<std::vector<Tensor>> runKernelJit(const KernelGroup &g, const std::vect
                                            const Halide::Target &t,
                                            const std::map<std::string, int64_t> &syms = {});
 
-// The target of this machine, named explicitly: x86-64 with the AVX-512
-// features if the CPU has them (Halide 14's detection misnames Zen 5), else
-// AVX2, else SSE4.1.
-Halide::Target hostTarget();
 
 } // namespace dlc::codegen

@@ -50,6 +50,9 @@ struct ScheduleCtx {
   const Halide::Target &target;
   std::vector<HTensor> ins;
   std::vector<Halide::Var> vars; // out's variables, IR order
+  // out applies a fused element-wise epilogue to the node's value (and may
+  // be a Tuple of several outputs), rather than copying it out.
+  bool epilogue = false;
 };
 using ScheduleFn = std::function<void(ScheduleCtx &)>;
 

@@ -12,11 +12,14 @@
 // worst case, and a result near 0 (cancellation) has no relative scale, so
 // each case gets atol = 1e-6 * L (about 8 eps L) and rtol = 1e-4.
 #include "BackendCheck.h"
+#include "GroupCheck.h"
 
 #include "frontend/dlg/Parser.h"
 
 using dlc::test::BackendCheckOptions;
 using dlc::test::checkBackend;
+using dlc::test::checkGroups;
+using Groups = std::vector<std::string>;
 
 namespace {
 
@@ -249,6 +252,159 @@ TEST(CodegenConv, IntegerOperands) {
   c = MatMul(a, b)
   output y
 })");
+}
+
+// Epilogue fusion (Kernel.cpp's groupNodes): element-wise consumers of a
+// heavy op join its kernel and run on its output tiles. Each case checks the
+// kernels against the interpreter and which groups formed, on the AVX-512
+// and AVX2 templates, at batch 1 and an odd batch.
+namespace {
+
+const Halide::Target kAvx2("x86-64-linux-avx-avx2-f16c-fma-sse41");
+
+void checkGroupsBothIsas(const std::string &text, BackendCheckOptions o, const Groups &want) {
+  for (int64_t batch : {int64_t(1), int64_t(5)}) {
+    o.syms = {{"N", batch}};
+    EXPECT_EQ(checkGroups(text, o), want) << "batch " << batch;
+    EXPECT_EQ(checkGroups(text, o, kAvx2), want) << "batch " << batch << ", avx2";
+  }
+}
+
+} // namespace
+
+TEST(CodegenFusion, ConvBiasReluEpilogue) {
+  // Tiles along output rows (6 channels; 13 x 11, tails both ways): the
+  // bias and ReLU apply as the tile is stored, and s, read outside (a
+  // ReLU's input kept for the backward pass), is written from the same
+  // tiles (a Tuple output). An input gradient's ReLU mask, computed before
+  // it by a group of its own, moves into its kernel. Bias in the op, 1-D.
+  checkGroupsBothIsas(R"(graph t {
+  input x: f32[N, 3, 13, 11]
+  input w: f32[6, 3, 3, 3]
+  input b: f32[1, 6, 1, 1]
+  input dy: f32[N, 4, 13, 11]
+  input w2: f32[4, 6, 3, 3]
+  input pre: f32[N, 6, 13, 11]
+  input x1: f32[N, 2, 19]
+  input w1: f32[5, 2, 3]
+  input b1: f32[5]
+  const z: f32[] = 0.0
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  s = Add(y, b)
+  r = Relu(s)
+  m = Greater(pre, z)
+  dx = ConvTranspose(dy, w2) {pads=[1, 1, 1, 1]}
+  g = Where(m, dx, z)
+  y1 = Conv(x1, w1, b1) {strides=[2]}
+  r1 = Relu(y1)
+  output r
+  output s
+  output g
+  output r1
+})", sumOf(3 * 9), Groups{"y s r", "dx m g", "y1 r1"});
+}
+
+TEST(CodegenFusion, MatMulBiasReluEpilogue) {
+  // A linear layer (x W^T + b, ReLU; 37 -> 45, tails in both tile axes),
+  // dx = dy W under a ReLU mask, and a matrix-vector product (its sums at
+  // root, the epilogue vectorized over the output).
+  checkGroupsBothIsas(R"(graph t {
+  input x: f32[N, 37]
+  input w: f32[45, 37]
+  input b: f32[45]
+  input dy: f32[N, 45]
+  input pre: f32[N, 37]
+  input v: f32[37]
+  const z: f32[] = 0.0
+  mm = MatMul(x, w) {transB=1}
+  s = Add(mm, b)
+  r = Relu(s)
+  m = Greater(pre, z)
+  dx = MatMul(dy, w)
+  g = Where(m, dx, z)
+  mv = MatMul(x, v)
+  th = Tanh(mv)
+  output r
+  output g
+  output th
+})", sumOf(45), Groups{"mm s r", "dx m g", "mv th"});
+}
+
+TEST(CodegenFusion, WeightGradientOptimizerEpilogue) {
+  // An Adam-like update of a weight gradient: outputs of dw's shape from one
+  // kernel, the moment's own product (a1) moved in. The step size, computed
+  // after dw (as an optimizer's bias corrections are, at the end of the
+  // step), is not waited for: dw's kernel runs where dw is, the rest of the
+  // update in a kernel of its own. Row-vector dw (one input channel) and
+  // channel-vector dw (16 input channels).
+  const char *update = R"(
+  a1 = Mul(m0, c1)
+  a2 = Mul(dw, c2)
+  m1 = Add(a1, a2)
+  sq = Mul(dw, dw)
+  va = Abs(v0)
+  v1 = Add(va, sq)
+  sd = Sqrt(v1)
+  de = Add(sd, eps)
+  st = Div(m1, de)
+  lr2 = Mul(lr, c2)
+  sl = Mul(st, lr2)
+  p1 = Sub(p, sl)
+  output m1
+  output v1
+  output p1
+})";
+  auto graph = [&](const std::string &x, const std::string &dy, const std::string &w) {
+    return "graph t {\n  input x: " + x + "\n  input dy: " + dy + "\n  input m0: " + w +
+           "\n  input v0: " + w + "\n  input p: " + w + "\n  input lr: f32[]" +
+           "\n  const c1: f32[] = 0.9\n  const c2: f32[] = 0.1\n  const eps: f32[] = 1e-08\n"
+           "  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}" +
+           update;
+  };
+  Groups want{"dw a2 a1 m1 sq va v1 sd de st", "lr2 sl p1"};
+  checkGroupsBothIsas(graph("f32[N, 1, 13, 20]", "f32[N, 6, 13, 20]", "f32[6, 1, 3, 3]"),
+                      sumOf(5 * 13 * 20, 5), want);
+  checkGroupsBothIsas(graph("f32[N, 16, 14, 14]", "f32[N, 32, 14, 14]", "f32[32, 16, 3, 3]"),
+                      sumOf(5 * 14 * 14, 5), want);
+}
+
+TEST(CodegenFusion, ChannelTilesKeepTheirOwnKernelButTakeAnEpilogue) {
+  // 32 output channels and 144-term sums take tiles along channels: no
+  // epilogue there (it measured slower than its own kernel). A group made
+  // by hand still computes right (the epilogue stored across planes).
+  const char *text = R"(graph t {
+  input x: f32[N, 16, 9, 14]
+  input w: f32[32, 16, 3, 3]
+  input b: f32[1, 32, 1, 1]
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  s = Add(y, b)
+  r = Relu(s)
+  output r
+})";
+  BackendCheckOptions o = sumOf(144, 3);
+  EXPECT_EQ(checkGroups(text, o), (Groups{"y", "s r"}));
+  auto parsed = dlc::parseDlg(text, "t.dlg", "");
+  ASSERT_TRUE(bool(parsed)) << parsed.error().message();
+  dlc::codegen::KernelGroup kg;
+  for (const auto &n : (*parsed)->nodes())
+    kg.nodes.push_back(n.get());
+  const auto &gi = (*parsed)->inputs();
+  kg.inputs = {gi[0], gi[1], gi[2]};
+  kg.outputs = {(*parsed)->outputs()[0].second};
+  uint64_t seed = 3;
+  std::vector<dlc::Tensor> ins;
+  std::map<std::string, dlc::Tensor> feeds;
+  for (const dlc::Value *v : kg.inputs) {
+    ins.push_back(dlc::test::randomTensor(v->type, o, seed));
+    feeds[v->name] = ins.back();
+  }
+  auto want = dlc::interpret(**parsed, feeds);
+  ASSERT_TRUE(bool(want)) << want.error().message();
+  for (const Halide::Target &t : {dlc::codegen::hostTarget(), kAvx2}) {
+    auto got = dlc::codegen::runKernelJit(kg, ins, t, o.syms);
+    ASSERT_TRUE(bool(got)) << got.error().message();
+    dlc::test::expectClose((*got)[0], want->outputs[0], o, "fused channel tile " + t.to_string());
+  }
 }
 
 // The AVX2 templates (other tile sizes; a strided transpose split by phase

@@ -3,6 +3,7 @@
 // the reference interpreter (BackendCheck.h), and a whole training step of
 // the sample CNNs run node by node as Halide kernels.
 #include "BackendCheck.h"
+#include "GroupCheck.h"
 
 #include "training/TrainGraph.h"
 
@@ -431,16 +432,8 @@ NodewiseRun runTrainStepNodewise(const std::string &model, int64_t batch) {
     ++run.nodes;
     codegen::KernelGroup kg = codegen::singleNodeGroup(n);
     std::vector<Tensor> ins;
-    for (const Value *v : kg.inputs) {
-      if (!env.count(v)) {
-        auto m = materializeParam(*v);
-        EXPECT_TRUE(bool(m)) << m.error().message();
-        if (!m)
-          return run;
-        env[v] = *m;
-      }
-      ins.push_back(env.at(v));
-    }
+    if (!dlc::test::kernelInputs(kg, env, ins))
+      return run;
     // Expand of a scalar to [N, ...] (the loss gradient) gets N as a scalar.
     auto got = codegen::runKernelJit(kg, ins, target, o.syms);
     if (!got) {

@@ -53,16 +53,21 @@ int64_t reductionSize(const RDom &r) {
   return n;
 }
 
+// Whether a forward or transpose sum of `terms` terms per output, with O
+// output channels, takes its vectors along output channels. They need a full
+// vector of channels, the same input channel in every lane (no groups), and a
+// sum long enough to pay for storing the tile transposed into NCHW.
+bool channelTile(int64_t group, int64_t O, int64_t terms, int vw) {
+  return group == 1 && O >= vw && terms >= 32;
+}
+
 // The register tile of a forward or transpose sum over `red` whose output
 // has O channels and rows of W (H rows; r spatial axes).
 std::vector<TileDim> directTile(const ConvFuncs &f, const RDom &red, int64_t O, int64_t W,
                                 int64_t H, const CpuTiling &ct) {
   int r = f.spatial, vw = ct.vw;
   std::vector<TileDim> tile;
-  // Vectors along output channels need a full vector of channels, the same
-  // input channel in every lane (no groups), and a sum long enough to pay
-  // for storing the tile transposed into NCHW.
-  if (f.group == 1 && O >= vw && reductionSize(red) >= 32) {
+  if (channelTile(f.group, O, reductionSize(red), vw)) {
     int vecs = std::min(ct.maxVecs, ceilDiv(O, vw));
     int pix = ct.convAcc / vecs;
     int pw = rowTile(W, pix);
@@ -383,6 +388,24 @@ int64_t gradWeightRowMultiple(const Node &n, const Target &t) {
   return rowVectors(n, t) ? cpuTiling(t).vw : 1;
 }
 
+bool convTakesEpilogue(const Node &n, const Target &t) {
+  if (n.op == OpKind::ConvGradWeight || t.has_gpu_feature())
+    return true;
+  const Dims &x = n.inputs[0]->type.dims, &w = n.inputs[1]->type.dims;
+  int r = static_cast<int>(x.size()) - 2;
+  int64_t group = n.getInt("group"), terms = staticOr(x[1], 64) / std::max<int64_t>(group, 1);
+  std::vector<int64_t> st = n.getInts("strides"), dl = n.getInts("dilations");
+  for (int i = 0; i < r; ++i) {
+    terms *= staticOr(w[2 + i], 3);
+    // A strided transpose is split by output phase (scheduleDirect): its
+    // output loop interleaves the phases.
+    bool strided = !st.empty() && st[i] > 1, dilated = !dl.empty() && dl[i] > 1;
+    if (n.op == OpKind::ConvTranspose && strided && !dilated)
+      return false;
+  }
+  return !channelTile(group, staticOr(n.outputs[0]->type.dims[1], 64), terms, cpuTiling(t).vw);
+}
+
 void scheduleConv(ScheduleCtx &s, ConvFuncs f) {
   boundStaticOutput(s);
   if (s.target.has_gpu_feature()) {
@@ -396,6 +419,8 @@ void scheduleConv(ScheduleCtx &s, ConvFuncs f) {
     scheduleChannelVectors(s, f, ct);
   else
     scheduleDirect(s, f, ct);
+  if (f.kind == ConvFuncs::GradWeight && s.epilogue)
+    vectorizeRootOutput(s, ct.vw);
 }
 
 } // namespace dlc::codegen

@@ -29,6 +29,8 @@ void scheduleMatMul(ScheduleCtx &s, MatMulFuncs f) {
   if (!f.hasM || !f.hasN) {
     // Matrix-vector products are memory bound: no register tile to win.
     plainCpuSchedule(f.prod, ct.vw);
+    if (s.epilogue)
+      vectorizeRootOutput(s, ct.vw);
     return;
   }
   const Dims &d = s.node.outputs[0]->type.dims;

@@ -66,6 +66,15 @@ struct ConvFuncs {
 // r = (lane, chunk, rows..., n)), else 1.
 int64_t gradWeightRowMultiple(const Node &n, const Halide::Target &t);
 void scheduleConv(ScheduleCtx &s, ConvFuncs f);
+// Whether a conv's kernel takes a fused element-wise epilogue at no loss
+// (Kernel.cpp's groupNodes asks): weight gradients (sums at root, the
+// epilogue one pass over dw) and forward or transpose tiles along output
+// rows (the epilogue vectorized as they are stored). Tiles along output
+// channels store across channel planes: an epilogue there read its operands
+// the same way, or from a per-image staging buffer, and measured 10-20%
+// slower than its own kernel (resnet_small's 28x28 input gradients); so did
+// the interleaving loop of a strided transpose split by phase.
+bool convTakesEpilogue(const Node &n, const Halide::Target &t);
 
 // Pooling and its gradients (ops/NN.cpp, schedules/Pool.cpp): the window
 // strides per spatial axis (IR order); for MaxPoolGrad the first-max tap of
@@ -143,6 +152,11 @@ void stageAt(Halide::Func x, Halide::Func consumer, Halide::VarOrRVar level, int
 // A schedule for any shape: prod at root, vectorized along its innermost
 // axis with guarded tails.
 void plainCpuSchedule(Halide::Func prod, int vw);
+// The kernel output of a sum computed at root (a weight gradient, a
+// matrix-vector product) when it applies a fused epilogue: vectorized along
+// its innermost axes, fused while their static extents are short (3x3
+// taps), the output buffers declared dense for that.
+void vectorizeRootOutput(ScheduleCtx &s, int vw);
 // CUDA: one GPU thread per output element, the reduction in the thread.
 void gpuSchedule(Halide::Func out, Halide::Func prod);
 

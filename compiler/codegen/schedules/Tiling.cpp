@@ -29,7 +29,9 @@ CpuTiling cpuTiling(const Target &t) {
 
 void boundStaticOutput(ScheduleCtx &s) {
   const Dims &d = s.node.outputs[0]->type.dims;
-  Halide::OutputImageParam o = s.out.output_buffer();
+  // The first buffer of a Tuple (an epilogue writing several outputs):
+  // Halide gives the others its bounds.
+  Halide::OutputImageParam o = s.out.output_buffers().front();
   for (size_t a = 0; a < d.size(); ++a)
     if (d[a].isStatic())
       o.dim(static_cast<int>(d.size() - 1 - a)).set_bounds(0, static_cast<int>(d[a].value));
@@ -104,6 +106,29 @@ void stageAt(Func x, Func consumer, VarOrRVar level, int vw) {
   // Row vectors of the copy: guarded tails are predicated loads and stores.
   if (x.has_update_definition())
     x.update().vectorize(x.rvars(0)[0], vw, TailStrategy::GuardWithIf);
+}
+
+void vectorizeRootOutput(ScheduleCtx &s, int vw) {
+  std::vector<Var> a = s.out.args();
+  const Dims &d = s.node.outputs[0]->type.dims;
+  if (a.empty())
+    return;
+  Var v = a[0];
+  int64_t span = d.back().isStatic() ? d.back().value : 0;
+  for (size_t i = 1; i < a.size() && span > 0 && span < 4 * vw; ++i) {
+    const Dim &di = d[d.size() - 1 - i];
+    if (!di.isStatic())
+      break;
+    // Dense buffers: axis i's stride is the span inside it, so the fused
+    // index is the address (vector stores, not scatters).
+    for (Halide::OutputImageParam o : s.out.output_buffers())
+      o.dim(static_cast<int>(i)).set_stride(static_cast<int>(span));
+    Var f(v.name() + "_" + a[i].name());
+    s.out.fuse(v, a[i], f);
+    v = f;
+    span *= di.value;
+  }
+  s.out.vectorize(v, vw, TailStrategy::GuardWithIf);
 }
 
 void plainCpuSchedule(Func prod, int vw) {
