@@ -31,6 +31,9 @@ BackendCheckOptions sumOf(int64_t terms, int64_t batch = 3) {
   return o;
 }
 
+// The AVX2 templates (8 lanes, their own tiles) run on this machine too.
+const Halide::Target kAvx2("x86-64-linux-avx-avx2-f16c-fma-sse41");
+
 } // namespace
 
 TEST(CodegenConv, ForwardOddShapesPadsStridesDilations) {
@@ -254,13 +257,61 @@ TEST(CodegenConv, IntegerOperands) {
 })");
 }
 
+// Weight gradients whose window leaves the input's last column unused (stride
+// 2): an Inf there must not reach dw (the interpreter never reads it). Row
+// vectors (a row of 13 or 4 positions, one channel or groups) compute lanes
+// past the row's end; they are masked, not multiplied by a zero of dy
+// (0 * Inf is NaN). Channel vectors (16 input channels) for comparison.
+TEST(CodegenConv, WeightGradientIgnoresInputOutsideTheWindows) {
+  auto parsed = dlc::parseDlg(R"(graph t {
+  input x: f32[2, 1, 9, 28]
+  input dy: f32[2, 3, 4, 13]
+  input xg: f32[2, 2, 9, 10]
+  input dyg: f32[2, 2, 4, 4]
+  input xc: f32[2, 16, 9, 10]
+  input dyc: f32[2, 16, 4, 4]
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], strides=[2, 2]}
+  dwg = ConvGradWeight(xg, dyg) {kernel_shape=[3, 3], strides=[2, 2], group=2}
+  dwc = ConvGradWeight(xc, dyc) {kernel_shape=[3, 3], strides=[2, 2]}
+  output dw
+})", "inf.dlg", "");
+  ASSERT_TRUE(bool(parsed)) << parsed.error().message();
+  BackendCheckOptions o = sumOf(2 * 4 * 13);
+  uint64_t seed = 5;
+  for (const auto &n : (*parsed)->nodes()) {
+    auto g = dlc::codegen::singleNodeGroup(*n);
+    std::vector<dlc::Tensor> ins;
+    for (const dlc::Value *v : g.inputs)
+      ins.push_back(dlc::test::randomTensor(v->type, o, seed));
+    dlc::Tensor &x = ins[0];
+    int64_t width = x.shape().back();
+    for (int64_t i = width - 1; i < x.numel(); i += width)
+      x.setDouble(i, INFINITY);
+    dlc::Graph one;
+    std::map<std::string, dlc::Tensor> feeds;
+    std::vector<dlc::Value *> oneIns;
+    for (size_t i = 0; i < g.inputs.size(); ++i) {
+      oneIns.push_back(one.addInput(g.inputs[i]->name, g.inputs[i]->type));
+      feeds[g.inputs[i]->name] = ins[i];
+    }
+    dlc::Node *copy = one.addNode(n->op, n->name, oneIns, n->attrs, {n->outputs[0]->name});
+    copy->outputs[0]->type = n->outputs[0]->type;
+    one.addOutput(n->name, copy->outputs[0]);
+    auto want = dlc::interpret(one, feeds);
+    ASSERT_TRUE(bool(want)) << want.error().message();
+    for (const Halide::Target &t : {dlc::codegen::hostTarget(), kAvx2}) {
+      auto got = dlc::codegen::runKernelJit(g, ins, t);
+      ASSERT_TRUE(bool(got)) << n->describe() << ": " << got.error().message();
+      dlc::test::expectClose((*got)[0], want->outputs[0], o, n->describe() + " " + t.to_string());
+    }
+  }
+}
+
 // Epilogue fusion (Kernel.cpp's groupNodes): element-wise consumers of a
 // heavy op join its kernel and run on its output tiles. Each case checks the
 // kernels against the interpreter and which groups formed, on the AVX-512
 // and AVX2 templates, at batch 1 and an odd batch.
 namespace {
-
-const Halide::Target kAvx2("x86-64-linux-avx-avx2-f16c-fma-sse41");
 
 void checkGroupsBothIsas(const std::string &text, BackendCheckOptions o, const Groups &want) {
   for (int64_t batch : {int64_t(1), int64_t(5)}) {

@@ -281,8 +281,8 @@ Status lowerConvGradWeight(LowerCtx &c) {
   // ends with a chunk shifted back to end at the row's end, its lanes the
   // chunk before covered masked out: every read of dy stays in the row (plain
   // vector loads, no boundary condition) and the overlap adds zeros. A row
-  // shorter than a vector reads dy as zero past its end (x there is finite:
-  // in the input or the padding).
+  // shorter than a vector reads dy as zero past its end, and its lanes there
+  // are masked out too: x there may lie in the input, and 0 * Inf is NaN.
   int64_t vw = gradWeightRowMultiple(c.node, c.target);
   int64_t row = vw > 1 ? c.node.inputs[1]->type.dims.back().value : 0;
   Region rr;
@@ -298,8 +298,11 @@ Status lowerConvGradWeight(LowerCtx &c) {
   Expr qRow = f.r[0], keep;
   if (vw > 1) {
     Expr lane = f.r[0], chunk = f.r[1];
-    if (row % vw == 0 || row < vw) {
+    if (row % vw == 0) {
       qRow = chunk * int(vw) + lane;
+    } else if (row < vw) {
+      qRow = lane;
+      keep = qRow < int(row);
     } else {
       qRow = min(chunk * int(vw), int(row - vw)) + lane;
       keep = qRow >= chunk * int(vw);
