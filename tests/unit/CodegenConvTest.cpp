@@ -195,6 +195,23 @@ TEST(CodegenConv, BatchOneAndBatch64) {
   checkBackend(g, sumOf(64 * 196, 64));
 }
 
+TEST(CodegenConv, SevenWideRowsTakeWholeRowTiles) {
+  // resnet.l3's 7x7 planes: 64 and 32 output channels take 2 vectors x 7
+  // pixels (a whole row, no tail tile); the stride-2 input gradient's 7-wide
+  // phases store that tile transposed in registers.
+  const char *g = R"(graph t {
+  input x: f32[N, 32, 7, 7]
+  input w: f32[64, 32, 3, 3]
+  input dy: f32[N, 64, 7, 7]
+  y = Conv(x, w) {pads=[1, 1, 1, 1]}
+  dx = ConvTranspose(dy, w) {pads=[1, 1, 1, 1]}
+  dxs = ConvTranspose(dy, w) {strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]}
+  output y
+})";
+  checkBackend(g, sumOf(64 * 9, 1));
+  checkBackend(g, sumOf(64 * 9, 3));
+}
+
 TEST(CodegenMatMul, TransposesAndBroadcasting) {
   checkBackend(R"(graph t {
   input a: f32[2, 1, 5, 7]

@@ -144,8 +144,12 @@ struct TileDim {
 // vw), the other tile axes are unrolled, and the reduction loops run outside
 // the tile (prod's update reduces over `red`). `parallelArg` (an argument index; its
 // outer tile loop if tiled, -1 for none) runs across threads.
+// `transposeStore`: out is an intermediate of static strides, where a tile
+// whose vectors do not run along out's rows is stored transposed in
+// registers.
 void registerTile(Halide::Func out, Halide::Func prod, const Halide::RDom &red,
-                  const std::vector<TileDim> &tile, int vw, int parallelArg);
+                  const std::vector<TileDim> &tile, int vw, int parallelArg,
+                  bool transposeStore = false);
 // A staged input (ops/Conv.cpp's stageInput: zeros, then the input copied
 // in) computed at `level` of `consumer`, along rows in vectors.
 void stageAt(Halide::Func x, Halide::Func consumer, Halide::VarOrRVar level, int vw);
