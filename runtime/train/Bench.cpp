@@ -4,6 +4,7 @@
 // set (bound as `dlrun train` binds it) or random values of the entry's
 // shapes, so the figure is the step time a training loop would see.
 #include "dlrt/Train.h"
+#include "runtime/train/Clock.h"
 #include "runtime/train/Schedule.h"
 
 #include <nlohmann/json.hpp>
@@ -99,8 +100,6 @@ double peakRssMb() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0; // ru_maxrss is in KiB on Linux
 }
-
-double cpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 } // namespace
 

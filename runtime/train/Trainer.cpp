@@ -6,6 +6,7 @@
 #include "dlrt/Npy.h"
 #include "dlrt/File.h"
 #include "dlrt/Train.h"
+#include "runtime/train/Clock.h"
 #include "runtime/train/Schedule.h"
 
 #include <nlohmann/json.hpp>
@@ -33,10 +34,6 @@ using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
-
-// Processor time of the whole process (every thread): on a shared machine it
-// measures the work where wall time measures the wait.
-double cpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 std::string fmt(const char *f, double v) {
   char buf[64];
