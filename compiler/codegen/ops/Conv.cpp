@@ -219,11 +219,14 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
         name += std::to_string(phase[i]);
         Expr q = vars[2 + i];
         int s = int(win.s[i]), p = int(win.pb[i]);
-        auto [q0, off] = first(i, phase[i]);
+        int q0 = first(i, phase[i]).first;
+        // q = q0 + s q' with 0 <= q0 < s, so q' = q / s: every output of
+        // the group s q_q .. s q_q + s - 1 reads row q_q of each phase (a
+        // schedule splitting q by s computes each phase one row per group).
         // Clamped into the phase's outputs: where another phase is picked
         // the read is dead, and the clamp keeps bounds inference (blind to
-        // the select) from widening every phase by one row.
-        qi[r - 1 - i] = clamp((q + p) / s - off, 0, (out.extents[2 + i] - q0 + (s - 1)) / s - 1);
+        // the select) from widening a phase past its last row.
+        qi[r - 1 - i] = clamp(q / s, 0, (out.extents[2 + i] - q0 + (s - 1)) / s - 1);
         here = here && (q + p) % s == phase[i];
       }
       RDom rd;

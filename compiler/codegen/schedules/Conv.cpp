@@ -117,12 +117,13 @@ void scheduleDirect(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     // stores merge into interleaved vector stores.
     std::vector<int64_t> st = s.node.getInts("strides");
     auto stride = [&](int a) { return st.empty() ? 1 : static_cast<int>(st[r - 1 - a]); };
+    std::vector<Func> phaseTiles;
     for (size_t i = 0; i < f.phases.size(); ++i) {
       Func t = f.phases[i].in();
       int64_t Wp = (W + stride(0) - 1) / stride(0), Hp = r >= 2 ? (H + stride(1) - 1) / stride(1) : 1;
       registerTile(t, f.phases[i], f.phaseR[i], directTile(f, f.phaseR[i], O, Wp, Hp, ct), vw, -1,
                    true);
-      t.compute_at(s.out, oa[r + 1]);
+      phaseTiles.push_back(t);
     }
     // Loops: the vector along the row innermost, the unrolled phases
     // around it, then the rest.
@@ -140,10 +141,13 @@ void scheduleDirect(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     s.out.vectorize(inner.front().var, vw, TailStrategy::GuardWithIf);
     std::vector<VarOrRVar> order = inner;
     order.insert(order.end(), phases.begin(), phases.end());
-    order.insert(order.end(), outer.begin(), outer.end());
     order.push_back(oa[r]);
+    order.insert(order.end(), outer.begin(), outer.end());
     order.push_back(oa[r + 1]);
     s.out.reorder(order).parallel(oa[r + 1]);
+    VarOrRVar at = outer.empty() ? VarOrRVar(oa[r + 1]) : outer.back();
+    for (Func t : phaseTiles)
+      t.compute_at(LoopLevel(s.out, at));
   }
   stageAt(f.x, s.out, oa[r + 1], vw);
   f.w.compute_root().vectorize(f.w.args()[0], vw, TailStrategy::GuardWithIf);
