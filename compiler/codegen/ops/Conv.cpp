@@ -144,6 +144,25 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
     int q0 = ((m - p) % s + s) % s;
     return std::pair<int, int>(q0, (q0 + p - m) / s);
   };
+  // Whether a stride-1 transpose's taps along row axis i mostly read the
+  // zero border: the transpose of a small 'valid' conv (LeNet-5's conv2: a
+  // 5x5 window over 10x10 rows gives 14 rows, 20 of their 70 tap rows
+  // outside dy). Those axes get a predicate that skips the outside taps (the
+  // reduction loop over them, not a zero multiplied per lane); elsewhere the
+  // border is a row or two and a branch per tap would cost more than it saves.
+  auto mostlyPadding = [&](int i) {
+    const Dim &kd = c.node.inputs[1]->type.dims[2 + i], &qd = c.node.outputs[0]->type.dims[2 + i],
+              &xd = c.node.inputs[0]->type.dims[2 + i];
+    if (!kd.isStatic() || !qd.isStatic() || !xd.isStatic())
+      return false;
+    int64_t outside = 0;
+    for (int64_t q = 0; q < qd.value; ++q)
+      for (int64_t k = 0; k < kd.value; ++k) {
+        int64_t tap = q + win.pb[i] - k * win.d[i];
+        outside += tap < 0 || tap >= xd.value;
+      }
+    return 5 * outside >= qd.value * kd.value; // at least a fifth
+  };
   auto sum = [&](Func h, const std::vector<int> &phase, RDom &rdom) {
     Region rr;
     for (int i = r - 1; i >= 0; --i) {
@@ -157,7 +176,7 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
     rr.push_back(Range(0, Cg));
     rdom = RDom(rr, "r");
     std::vector<Expr> xi, taps(r); // taps: the weight's tap per IR axis
-    Expr valid = Internal::const_true();
+    Expr valid = Internal::const_true(), rowsInside = Internal::const_true();
     for (int i = r - 1; i >= 0; --i) {
       Expr q = vars[2 + i], k = rdom[r - 1 - i];
       int s = int(win.s[i]), d = int(win.d[i]), p = int(win.pb[i]);
@@ -175,9 +194,13 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
         Expr tap = q + p - k * d;
         if (s > 1)
           valid = valid && tap % s == 0;
+        else if (i + 1 < r && mostlyPadding(i))
+          rowsInside = rowsInside && tap >= 0 && tap < X.extents[2 + i];
         xi.push_back(s > 1 ? tap / s : tap);
       }
     }
+    if (!is_const_one(rowsInside))
+      rdom.where(rowsInside);
     xi.push_back(g * Cg + rdom[r]);
     xi.push_back(vars[0]);
     Expr xv = f.x(xi);
