@@ -1,4 +1,5 @@
 // Loading and running .dlm artifacts (format in dlrt/Artifact.h).
+#include "Device.h"
 #include "dlrt/Artifact.h"
 #include "dlrt/File.h"
 #include "dlrt/Runtime.h"
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <optional>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -120,6 +122,9 @@ struct Model::Impl {
   std::vector<std::string> kernelNames;
   int (*setThreads)(int) = nullptr;
   int threads = 1;
+  // Set only for a GPU target: the device side of the buffers (Device.h).
+  // CPU artifacts leave it empty and pay one test per run.
+  std::optional<DeviceRuntime> device;
   std::vector<TensorSpec> valueSpecs;
   std::vector<std::string> valueKinds;
   std::vector<bool> trainable;
@@ -314,6 +319,12 @@ Status Model::Impl::parse() {
     kernels.push_back(fn);
   }
   setThreads = reinterpret_cast<int (*)(int)>(dlsym(handle, "halide_set_num_threads"));
+  if (targetUsesGpu(target)) {
+    auto d = DeviceRuntime::resolve(handle);
+    if (!d)
+      return err(d.error().message());
+    device = *d;
+  }
   return Status::ok();
 }
 
@@ -405,6 +416,10 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
   }
   if (setThreads)
     setThreads(threads);
+  // A GPU artifact where no device is usable stops here, before any kernel.
+  if (device)
+    if (Status s = device->prepare(target); !s)
+      return err(s.error().message());
 
   // Buffer descriptors for this binding.
   size_t nb = e.buffers.size();
@@ -435,7 +450,21 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
     hb[i].type = halideTypeOf(b.dtype);
     hb[i].dimensions = rank;
     hb[i].dim = hdims[i].data();
+    // On a GPU, inputs and values must be copied to the device: their host
+    // data is the newest. Temps start with no device copy; Halide allocates
+    // and tracks them from here on.
+    if (device && (b.source == Buffer::Input || b.source == Buffer::Value))
+      hb[i].set_host_dirty(true);
   }
+  // Device allocations end with the run on every path, errors included.
+  struct FreeDevice {
+    const std::optional<DeviceRuntime> &d;
+    std::vector<halide_buffer_t> &hb;
+    ~FreeDevice() {
+      if (d)
+        (void)d->release(hb);
+    }
+  } freeDevice{device, hb};
   for (size_t s = 0; s < e.steps.size(); ++s) {
     const Step &st = e.steps[s];
     std::vector<void *> args;
@@ -454,9 +483,19 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
       args.push_back(&hb[st.args[i]]);
     }
     int rc = kernels[st.kernel](args.data());
-    if (rc != 0)
+    if (rc != 0) {
+      std::string why = device ? DeviceRuntime::takeMessage() : "";
       return Error("kernel " + kernelNames[st.kernel] + " (step " + std::to_string(s) +
-                   " of " + name + ") failed with Halide error " + std::to_string(rc));
+                   " of " + name + ") failed with Halide error " + std::to_string(rc) +
+                   (why.empty() ? "" : ": " + why));
+    }
+  }
+  if (device) { // results to host memory, where the code below reads them
+    for (auto &[oname, b] : e.outputs)
+      DLC_CHECK(device->copyToHost(hb[b], "output '" + oname + "'"));
+    for (auto &[v, b] : e.updates)
+      DLC_CHECK(device->copyToHost(hb[b], "the new value of '" + valueSpecs[v].name + "'"));
+    DLC_CHECK(device->release(hb));
   }
   std::vector<Tensor> outs;
   for (auto &[oname, b] : e.outputs) {

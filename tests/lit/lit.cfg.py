@@ -22,3 +22,18 @@ config.substitutions.append(("%models", os.path.join(config.dlc_src_root, "model
 # tests that train on it: `REQUIRES: fashion-mnist`.
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")
+
+# A usable CUDA device (the NVIDIA driver loads, initializes and reports one,
+# as dlrt/Cuda.h checks): the no-GPU error tests are `UNSUPPORTED: cuda-device`.
+def cuda_device_present():
+    import ctypes
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    n = ctypes.c_int(0)
+    return cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(n)) == 0 and n.value > 0
+
+
+if cuda_device_present():
+    config.available_features.add("cuda-device")
