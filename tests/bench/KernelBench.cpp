@@ -7,15 +7,22 @@
 // Shapes: the sample models' layers at batch 64 and PERF-NOTES' reference
 // 3x3 layer. Each benchmark reports GFLOP/s as the counter `GFLOPs`.
 //
-//   dlc-kernel-bench --threads=N [--avx2] [benchmark flags]
+//   dlc-kernel-bench --threads=N [--avx2] [--cuda] [benchmark flags]
 //
 // --avx2 adds each Halide kernel compiled for x86-64 AVX2 (its own register
 // tiles; the artifact's AVX2 fallback) as the implementation halide_avx2.
+//
+// --cuda runs the same sweep on the GPU instead: each kernel compiled as
+// --target=host-cuda compiles it (its CUDA schedule, PTX through Halide's
+// JIT) as halide_cuda, no CPU peers. The inputs go to the device once, on
+// the warm-up run; each timed run is the kernel launches plus a device sync,
+// no transfers. Without a usable CUDA device it exits 1 at once, saying why.
 //
 // --threads pins both thread pools (Halide's HL_NUM_THREADS, oneDNN's
 // OpenMP OMP_NUM_THREADS) to N: both are read once when each runtime starts,
 // so the program sets them and re-executes itself before touching either.
 #include "codegen/Kernel.h"
+#include "dlrt/Cuda.h"
 #include "frontend/dlg/Parser.h"
 
 #include <benchmark/benchmark.h>
@@ -23,6 +30,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <unistd.h>
 
@@ -32,7 +40,7 @@ namespace hl = Halide;
 namespace {
 
 int gThreads = 1;
-bool gAvx2 = false;
+bool gAvx2 = false, gCuda = false;
 
 // This machine's target without AVX-512: what --target=x86-64-avx2 gives.
 hl::Target avx2Target() {
@@ -76,6 +84,7 @@ struct HalideRun {
       std::vector<int> sizes(s.rbegin(), s.rend());
       hl::Buffer<float> b(sizes);
       fillRandom(b.data(), b.number_of_elements(), seed++);
+      b.set_host_dirty(); // a GPU kernel copies it to the device only then
       k.params[i].set(b);
       ins.push_back(b);
     }
@@ -84,7 +93,11 @@ struct HalideRun {
     k.pipeline.compile_jit(target);
     run(); // the first run starts the thread pool and faults pages in
   }
-  void run() { k.pipeline.realize(out, target); }
+  void run() {
+    k.pipeline.realize(out, target);
+    if (target.has_gpu_feature()) // launches are asynchronous
+      out.device_sync();
+  }
 
   std::unique_ptr<Graph> graph;
 };
@@ -264,15 +277,42 @@ DnnlRun dnnlMatMul(const MatMulShape &m) {
 template <typename Make>
 void add(const std::string &name, double flops, Make make) {
   benchmark::RegisterBenchmark(name.c_str(), [flops, make](benchmark::State &st) {
-    auto r = make();
+    // A kernel that cannot run (a GPU error on its warm-up run) is reported
+    // as that benchmark's error; the sweep goes on.
+    std::optional<decltype(make())> r;
+    try {
+      r.emplace(make());
+    } catch (const std::exception &e) {
+      st.SkipWithError(e.what());
+      return;
+    }
     for (auto _ : st)
-      r.run();
+      r->run();
     st.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     st.counters["threads"] = gThreads;
   })->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
 }
 
+// What --target=host-cuda compiles for.
+hl::Target cudaTarget() {
+  return codegen::hostTarget()
+      .with_feature(hl::Target::CUDA)
+      .with_feature(hl::Target::CUDACapability86);
+}
+
+void registerCuda() {
+  for (const ConvShape &c : kConvs)
+    for (Pass p : {Pass::Fwd, Pass::BwdData, Pass::BwdWeights})
+      add(std::string("conv/") + c.name + "/" + passName(p) + "/halide_cuda", convFlops(c),
+          [c, p] { return HalideRun(convText(c, p), cudaTarget()); });
+  for (const MatMulShape &m : kMatMuls)
+    add(std::string("matmul/") + m.name + "/halide_cuda", 2.0 * m.M * m.N * m.K,
+        [m] { return HalideRun(matmulText(m), cudaTarget()); });
+}
+
 void registerAll() {
+  if (gCuda)
+    return registerCuda();
   std::string t = "/threads:" + std::to_string(gThreads);
   for (const ConvShape &c : kConvs)
     for (Pass p : {Pass::Fwd, Pass::BwdData, Pass::BwdWeights}) {
@@ -303,6 +343,8 @@ int main(int argc, char **argv) {
       gThreads = std::atoi(argv[i] + 10);
     else if (!std::strcmp(argv[i], "--avx2"))
       gAvx2 = true;
+    else if (!std::strcmp(argv[i], "--cuda"))
+      gCuda = true;
     else
       args.push_back(argv[i]);
   std::string n = std::to_string(gThreads);
@@ -315,6 +357,13 @@ int main(int argc, char **argv) {
     execv("/proc/self/exe", argv);
     perror("execv");
     return 1;
+  }
+  if (gCuda) {
+    if (dlrt::Status s = dlrt::cudaDeviceCheck(); !s) {
+      std::fprintf(stderr, "dlc-kernel-bench: --cuda: %s\n", s.error().message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "dlc-kernel-bench: CUDA device %s\n", dlrt::cudaDeviceName().c_str());
   }
   int ac = static_cast<int>(args.size());
   benchmark::Initialize(&ac, args.data());
