@@ -58,6 +58,7 @@ Status setMode(Graph &g, Value *step) {
   bool training = step != nullptr;
   auto uses = g.useCounts();
   std::set<const Value *> claimed;
+  bool reorder = false; // nodes added after their users
   std::vector<Node *> nodes;
   for (const auto &n : g.nodes())
     nodes.push_back(n.get());
@@ -65,6 +66,19 @@ Status setMode(Graph &g, Value *step) {
     if (n->op != OpKind::Dropout && n->op != OpKind::BatchNorm)
       continue;
     if (!training) {
+      // Outputs that eval mode still defines (ONNX): a BatchNorm the model
+      // itself marks training_mode=1 whose batch statistics it outputs runs
+      // as written (batch statistics, no state updated; ONNX Runtime does
+      // the same); an eval Dropout's mask is all true.
+      auto used = [&](size_t i) { return i < n->outputs.size() && uses.count(n->outputs[i]); };
+      if (n->op == OpKind::BatchNorm && n->getInt("training") && (used(1) || used(2)))
+        continue;
+      if (n->op == OpKind::Dropout && !n->getInt("training") && used(1)) {
+        Emitter e(g, n->name + ".mask");
+        g.replaceAllUses(n->outputs[1], e.expandTo(e.scalar(1, DType::Bool), n->outputs[1]->type));
+        uses.erase(n->outputs[1]);
+        reorder = true;
+      }
       for (size_t i = 1; i < n->outputs.size(); ++i)
         if (uses.count(n->outputs[i]))
           return Error(n->describe() + ": output '" + n->outputs[i]->name +
@@ -97,7 +111,7 @@ Status setMode(Graph &g, Value *step) {
     }
     DLC_CHECK(inferTypes(*n));
   }
-  return Status::ok();
+  return reorder ? g.topoSort() : Status::ok();
 }
 
 // Sum of the weighted losses, as a value named "loss".
