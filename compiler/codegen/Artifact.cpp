@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <sys/stat.h>
@@ -245,16 +246,32 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
                              {"dtype", std::string(dlrt::dtypeName(v->type.dtype))},
                              {"dims", dimsJson(v->type.dims)}});
     }
-    auto buffer = [&](const Value *v, int step) -> Expected<int> {
+    std::vector<KernelGroup> groups = groupNodes(*g, target);
+    // Views (Reshapes) run no kernel: their buffer aliases their source's.
+    std::map<const Value *, const Value *> viewSource;
+    for (const KernelGroup &kg : groups)
+      if (kg.viewOf && !kg.outputs.empty())
+        viewSource[kg.outputs[0]] = kg.viewOf;
+    std::function<Expected<int>(const Value *, int)> buffer = [&](const Value *v,
+                                                                  int step) -> Expected<int> {
+      // A view read at `step` keeps its source alive until then.
+      int source = -1;
+      if (auto view = viewSource.find(v); view != viewSource.end()) {
+        DLC_TRY(s, buffer(view->second, step));
+        source = s;
+      }
       auto it = bufferOf.find(v);
       if (it != bufferOf.end()) {
-        if (v->kind == ValueKind::Result)
+        if (v->kind == ValueKind::Result && source < 0)
           e["buffers"][it->second]["live"][1] = step;
         return it->second;
       }
       json b{{"dtype", std::string(dlrt::dtypeName(v->type.dtype))},
              {"dims", dimsJson(v->type.dims)}};
-      if (v->kind == ValueKind::Input) {
+      if (source >= 0) {
+        b["source"] = "alias";
+        b["ref"] = source;
+      } else if (v->kind == ValueKind::Input) {
         b["source"] = "input";
         b["ref"] = inputIndex.at(v);
       } else if (v->kind == ValueKind::Result) {
@@ -269,9 +286,10 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
       e["buffers"].push_back(b);
       return bufferOf[v] = static_cast<int>(e["buffers"].size()) - 1;
     };
-    std::vector<KernelGroup> groups = groupNodes(*g);
-    for (size_t s = 0; s < groups.size(); ++s) {
-      KernelGroup &kg = groups[s];
+    int s = 0; // steps so far
+    for (KernelGroup &kg : groups) {
+      if (kg.viewOf)
+        continue;
       std::string text = kernelText(kg) + target.to_string();
       auto it = kernelByText.find(text);
       int k;
@@ -284,11 +302,11 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
       }
       json args = json::array();
       for (const Value *v : kg.inputs) {
-        DLC_TRY(b, buffer(v, static_cast<int>(s)));
+        DLC_TRY(b, buffer(v, s));
         args.push_back(b);
       }
       for (const Value *v : kg.outputs) {
-        DLC_TRY(b, buffer(v, static_cast<int>(s)));
+        DLC_TRY(b, buffer(v, s));
         args.push_back(b);
       }
       json step{{"kernel", k}, {"args", args}, {"inputs", kg.inputs.size()}};
@@ -296,8 +314,9 @@ Status writeArtifact(const Graph &model, const TrainSpec &spec, const ArtifactOp
       if (!syms.empty())
         step["symbols"] = syms;
       e["steps"].push_back(step);
+      ++s;
     }
-    int end = static_cast<int>(groups.size());
+    int end = s;
     for (auto &[oname, v] : g->outputs()) {
       DLC_TRY(b, buffer(v, end));
       e["outputs"].push_back({{"name", oname}, {"buffer", b}});
@@ -443,13 +462,19 @@ Expected<std::string> emitKernels(const Graph &g, const std::string &targetName,
                                   const std::string &form) {
   DLC_TRY(target, resolveTarget(targetName));
   std::string out;
-  std::vector<KernelGroup> groups = groupNodes(g);
+  std::vector<KernelGroup> groups = groupNodes(g, target);
   std::string file = (fs::temp_directory_path() / ("dlc-emit-" + std::to_string(getpid()))).string();
-  for (size_t i = 0; i < groups.size(); ++i) {
-    std::string name = "kernel" + std::to_string(i);
-    DLC_TRY(k, buildKernel(groups[i], target, name));
+  size_t kernels = 0;
+  for (const KernelGroup &kg : groups) {
+    if (kg.viewOf) {
+      const Node &n = *kg.nodes.front();
+      out += "// view: " + n.name + " (" + opName(n.op) + ") of " + kg.viewOf->name + "\n\n";
+      continue;
+    }
+    std::string name = "kernel" + std::to_string(kernels++);
+    DLC_TRY(k, buildKernel(kg, target, name));
     out += "// " + name + ":";
-    for (const Node *n : groups[i].nodes)
+    for (const Node *n : kg.nodes)
       out += " " + n->name + " (" + opName(n->op) + ")";
     out += "\n";
     try {

@@ -88,6 +88,14 @@ void defaultSchedule(Func f, const std::vector<Var> &vars, const TensorType &typ
 
 } // namespace
 
+// A scalar of static shape: one element.
+static bool isScalar(const Value &v) {
+  for (const Dim &d : v.type.dims)
+    if (!d.isStatic() || d.value != 1)
+      return false;
+  return true;
+}
+
 std::vector<std::string> scalarSymbols(const KernelGroup &g) {
   std::set<std::string> carried;
   for (const Value *v : g.inputs)
@@ -225,6 +233,13 @@ static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
     else
       ref = Tuple(values);
   };
+  // Outputs of one shape that no template schedules.
+  auto tupleOfOutputs = [&] {
+    for (const Value *o : g.outputs)
+      if (o->type.dims != g.outputs.front()->type.dims || lowered.at(o).schedule)
+        return false;
+    return g.outputs.size() > 1;
+  };
   std::vector<Func> outs;
   const Node *anchor = nullptr;
   for (const Node *n : g.nodes)
@@ -250,6 +265,19 @@ static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
     ScheduleCtx sc{f, *anchor, t, p.ins, vars, true};
     p.schedule(sc);
     outs.push_back(f);
+  } else if (tupleOfOutputs()) {
+    // Several element-wise outputs of one shape (an optimizer's new
+    // parameter and moments): one Tuple, so one pass computes them all and
+    // the values they share once.
+    const Value *first = g.outputs.front();
+    std::vector<Var> vars = irVars(first->type.rank(), "o");
+    std::vector<Expr> values;
+    for (const Value *o : g.outputs)
+      values.push_back(outValue(o, vars));
+    Func f(funcName(first->name + "_out", counter));
+    defineOut(f, vars, values);
+    defaultSchedule(f, vars, first->type, t);
+    outs.push_back(f);
   } else {
     for (const Value *o : g.outputs) {
       std::vector<Var> vars = irVars(o->type.rank(), "o");
@@ -266,9 +294,11 @@ static Expected<BuiltKernel> build(const KernelGroup &g, const Target &t,
     }
   }
   // Heavy intermediate values (reductions) cannot be inlined: compute
-  // them at root unless a schedule placed them.
+  // them at root unless a schedule placed them. Scalars (an optimizer's bias
+  // corrections, pow and sqrt of the step count) too: inlined, they were
+  // computed again for every vector of the loop (Halide hoists no calls).
   for (auto &[v, p] : lowered)
-    if (!p.schedule && env.at(v).f.has_update_definition())
+    if (!p.schedule && (env.at(v).f.has_update_definition() || isScalar(*v)))
       env.at(v).f.compute_root();
   k.pipeline = Pipeline(outs);
   return k;
@@ -355,13 +385,38 @@ static bool isEpilogueAnchor(const Node &n, const Halide::Target &t) {
   return n.op == OpKind::MatMul || convTakesEpilogue(n, t);
 }
 
+// Nodes a chain of element-wise kernels takes in: element-wise ops and
+// broadcasts (an Expand reads one input element per output element, like a
+// broadcasting Add). Only element-wise ops join an epilogue, which computes
+// each element from the heavy op's tile at the same coordinates.
+static bool fusesLikeElementwise(const Node &n) {
+  return isElementwise(n) || n.op == OpKind::Expand;
+}
+
 std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
   auto uses = g.useCounts();
-  std::set<const Value *> escaping; // graph outputs and update sources
+  std::set<const Value *> escaping, updated; // graph outputs and update sources
   for (auto &[name, v] : g.outputs())
     escaping.insert(v);
-  for (auto &[dst, v] : g.updates())
+  for (auto &[dst, v] : g.updates()) {
     escaping.insert(v);
+    updated.insert(v);
+  }
+  std::map<const Node *, size_t> positionOf;
+  // Scalar expressions (see Kernel.h): computed by each kernel that reads
+  // them, from values every kernel can read.
+  std::map<const Value *, const Node *> folded;
+  for (const auto &np : g.nodes()) {
+    const Node &n = *np;
+    positionOf[&n] = positionOf.size();
+    bool scalarExpr = (fusesLikeElementwise(n) || n.op == OpKind::Reshape) &&
+                      n.outputs.size() == 1 && isScalar(*n.outputs[0]) &&
+                      !escaping.count(n.outputs[0]);
+    for (const Value *in : n.inputs)
+      scalarExpr = scalarExpr && (!in || in->kind != ValueKind::Result || folded.count(in));
+    if (scalarExpr)
+      folded[n.outputs[0]] = &n;
+  }
   struct Building {
     KernelGroup group;
     bool elementwise = true;
@@ -369,6 +424,7 @@ std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
     bool sealed = false; // something outside has consumed one of its values
     // Runs where its last node is; a heavy op's group where the heavy op is.
     size_t order = 0;
+    const Dims *shape = nullptr; // an element-wise group's: its last node's
   };
   std::vector<Building> groups;
   std::map<const Value *, size_t> groupOf;
@@ -412,10 +468,30 @@ std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
         return false;
     return true;
   };
-  size_t position = 0;
+  // Element-wise n takes in b, the group computing its input `in`: b runs
+  // where n is, so nothing outside may have read it yet. n either inlines
+  // `in` (its only use) or is of b's shape, so one pass writes all of b's
+  // values read outside and n's.
+  auto fuses = [&](const Building &b, const Value *in, const Node &n) {
+    return b.elementwise && !b.sealed && !b.group.viewOf && !b.group.nodes.empty() &&
+           ((uses[in] == 1 && !escaping.count(in)) ||
+            (n.outputs.size() == 1 && b.shape && *b.shape == n.outputs[0]->type.dims));
+  };
+  auto moveNodes = [&](Building &from, size_t to) {
+    for (const Node *m : from.group.nodes) {
+      groups[to].group.nodes.push_back(m);
+      for (const Value *o : m->outputs)
+        groupOf[o] = to;
+    }
+    from.group.nodes.clear();
+  };
   for (const auto &np : g.nodes()) {
     const Node &n = *np;
+    size_t position = positionOf.at(&n);
+    if (folded.count(n.outputs[0]))
+      continue;
     std::optional<size_t> target;
+    std::vector<size_t> merged;
     if (isElementwise(n)) {
       // An epilogue first: a heavy op's output tile is still in registers
       // or cache. Its value may have other uses (a ReLU's input kept for the
@@ -427,26 +503,25 @@ std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
           break;
         }
       }
-      if (!target)
-        for (const Value *in : n.inputs) {
-          Building *b = groupFor(in);
-          if (b && b->elementwise && !b->sealed && uses[in] == 1 && !escaping.count(in)) {
-            target = groupOf.at(in);
-            break;
-          }
-        }
     }
+    if (fusesLikeElementwise(n) && !target)
+      for (const Value *in : n.inputs) {
+        Building *b = groupFor(in);
+        if (!b || !fuses(*b, in, n))
+          continue;
+        size_t i = groupOf.at(in);
+        if (!target)
+          target = i;
+        else if (i != *target && std::find(merged.begin(), merged.end(), i) == merged.end())
+          merged.push_back(i);
+      }
+    for (size_t i : merged)
+      moveNodes(groups[i], *target);
     if (target && groups[*target].anchor)
       for (const Value *in : n.inputs) {
         Building *b = groupFor(in);
-        if (!movesInto(groups[*target], b))
-          continue;
-        for (const Node *m : b->group.nodes) {
-          groups[*target].group.nodes.push_back(m);
-          for (const Value *o : m->outputs)
-            groupOf[o] = *target;
-        }
-        b->group.nodes.clear();
+        if (movesInto(groups[*target], b))
+          moveNodes(*b, *target);
       }
     // Every other group this node reads from is now sealed.
     for (const Value *in : n.inputs) {
@@ -457,23 +532,47 @@ std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
     if (!target) {
       groups.emplace_back();
       target = groups.size() - 1;
-      groups.back().elementwise = isElementwise(n);
+      groups.back().elementwise = fusesLikeElementwise(n);
       groups.back().order = position;
       if (isEpilogueAnchor(n, t))
         groups.back().anchor = &n;
+      // A view needs its input in memory: not a scalar computed in kernels
+      // (an embedded constant or a scalar expression). Updates may swap
+      // their buffer with the parameter's, which a view cannot be. On a GPU
+      // the data lives in a device buffer of the source's own, which the
+      // runtime does not share with an alias.
+      const Value *src = n.inputs.empty() ? nullptr : n.inputs[0];
+      if (n.op == OpKind::Reshape && src && !isEmbeddedConst(src) && !folded.count(src) &&
+          !updated.count(n.outputs[0]) && !t.has_gpu_feature())
+        groups.back().group.viewOf = src;
     }
     Building &b = groups[*target];
     b.group.nodes.push_back(&n);
     if (!b.anchor)
       b.order = position;
-    ++position;
+    if (b.elementwise)
+      b.shape = &n.outputs[0]->type.dims;
     for (const Value *o : n.outputs)
       groupOf[o] = *target;
   }
   // Inputs: read but not produced inside; outputs: produced inside and read
-  // outside (or escaping).
-  std::map<const Value *, int> insideUses;
+  // outside (or escaping). Scalar expressions join each group reading them.
   for (Building &b : groups) {
+    std::set<const Node *> scalars;
+    std::vector<const Node *> todo(b.group.nodes);
+    while (!todo.empty()) {
+      const Node *n = todo.back();
+      todo.pop_back();
+      for (const Value *in : n->inputs) {
+        auto f = in ? folded.find(in) : folded.end();
+        if (f != folded.end() && scalars.insert(f->second).second)
+          todo.push_back(f->second);
+      }
+    }
+    // Merged groups and scalar expressions: back into graph order.
+    b.group.nodes.insert(b.group.nodes.end(), scalars.begin(), scalars.end());
+    std::stable_sort(b.group.nodes.begin(), b.group.nodes.end(),
+                     [&](const Node *x, const Node *y) { return positionOf[x] < positionOf[y]; });
     std::set<const Value *> produced;
     for (const Node *n : b.group.nodes)
       for (const Value *o : n->outputs)
@@ -493,7 +592,7 @@ std::vector<KernelGroup> groupNodes(const Graph &g, const Halide::Target &t) {
       }
     for (const Node *n : b.group.nodes)
       for (const Value *o : n->outputs)
-        if (escaping.count(o) || uses[o] > usedInside[o])
+        if (!folded.count(o) && (escaping.count(o) || uses[o] > usedInside[o]))
           b.group.outputs.push_back(o);
   }
   std::stable_sort(groups.begin(), groups.end(),

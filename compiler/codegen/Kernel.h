@@ -22,6 +22,11 @@ struct KernelGroup {
   std::vector<const Node *> nodes; // topological order
   std::vector<const Value *> inputs;
   std::vector<const Value *> outputs;
+  // Set for a view: a Reshape whose output an artifact gives the memory of
+  // this value (its input; dense row-major tensors keep their order) instead
+  // of running a kernel. The group still builds as a copy kernel, which is
+  // what in-process runners (runKernelJit) run.
+  const Value *viewOf = nullptr;
 };
 
 // The target of this machine, named explicitly: x86-64 with the AVX-512
@@ -36,9 +41,18 @@ KernelGroup singleNodeGroup(const Node &n);
 bool isEmbeddedConst(const Value *v);
 // Groups a graph's nodes into kernels for target t: each node its own
 // kernel, except that
-// - element-wise nodes join the kernel of an element-wise producer whose
-//   value only they use (and that nothing outside has read yet), so chains
-//   like Mul-Add-Relu become one pass over memory;
+// - element-wise nodes join the kernel of an element-wise producer that
+//   nothing outside has read yet, when they inline the value (it has no
+//   other use) or are of its shape (the kernel then writes every value read
+//   outside from one pass, a Tuple): chains like Mul-Add-Relu, or an
+//   optimizer's update of one parameter with its new moments, become one
+//   pass over memory; a node reading several such producers merges them;
+// - scalar expressions of the step's inputs, parameters and constants only
+//   (an optimizer's bias corrections and step sizes from the step count and
+//   the learning rate) make no kernel: each kernel reading one computes it
+//   (Halide hoists it out of the loops), so it is ready wherever it is read;
+// - a Reshape is a view (KernelGroup::viewOf), except of a scalar computed
+//   in kernels and where an update takes its output;
 // - element-wise nodes of a heavy op's output shape join its kernel as an
 //   epilogue (bias, ReLU, a ReLU gradient's mask, an optimizer's update of a
 //   weight gradient), computed from the heavy op's output tiles before they

@@ -34,7 +34,9 @@ struct Buffer {
   DType dtype;
   std::vector<int64_t> dims; // -1: symbolic
   std::vector<std::string> syms;
-  enum Source { Input, Value, Temp } source;
+  // Alias: a view of buffer `ref` (an earlier one), its memory read in this
+  // buffer's shape.
+  enum Source { Input, Value, Temp, Alias } source;
   int ref = 0;
   int first = 0, last = 0;
   // A temp holding the new data of value swapValue (an update's buffer): it
@@ -166,9 +168,9 @@ Status Model::Impl::parse() {
   std::memcpy(&h, bytes.data(), sizeof h);
   if (std::memcmp(h.magic, kArtifactMagic, 8) != 0)
     return err("not a dlc artifact (bad magic)");
-  if (h.version != kArtifactVersion)
+  if (h.version < 1 || h.version > kArtifactVersion)
     return err("artifact format version " + std::to_string(h.version) +
-               " is not the supported " + std::to_string(kArtifactVersion));
+               " is not one of the supported 1-" + std::to_string(kArtifactVersion));
   if (h.headerSize != sizeof h || h.fileSize != bytes.size())
     return err("truncated or padded artifact: header says " + std::to_string(h.fileSize) +
                " bytes, the file has " + std::to_string(bytes.size()));
@@ -224,13 +226,20 @@ Status Model::Impl::parse() {
         DLC_TRY(spec, specOf(b));
         Buffer buf{spec.dtype, spec.dims, spec.symbols, Buffer::Temp, 0, 0, 0};
         std::string src = b.at("source").get<std::string>();
-        buf.source = src == "input" ? Buffer::Input : src == "value" ? Buffer::Value : Buffer::Temp;
+        if (src != "input" && src != "value" && src != "temp" && src != "alias")
+          return err("corrupt artifact: unknown buffer source '" + src + "'");
+        buf.source = src == "input"   ? Buffer::Input
+                     : src == "value" ? Buffer::Value
+                     : src == "alias" ? Buffer::Alias
+                                      : Buffer::Temp;
         buf.ref = b.value("ref", 0);
         if (b.contains("live")) {
           buf.first = b.at("live").at(0).get<int>();
           buf.last = b.at("live").at(1).get<int>();
         }
-        size_t limit = buf.source == Buffer::Input ? entry.inputs.size() : values.size();
+        size_t limit = buf.source == Buffer::Input   ? entry.inputs.size()
+                       : buf.source == Buffer::Alias ? entry.buffers.size()
+                                                     : values.size();
         if (buf.source != Buffer::Temp && (buf.ref < 0 || static_cast<size_t>(buf.ref) >= limit))
           return err("corrupt artifact: buffer refers out of range");
         entry.buffers.push_back(buf);
@@ -434,6 +443,7 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
       shadows[b.swapValue] = Tensor(values[b.swapValue].dtype(), values[b.swapValue].shape());
     void *host = b.source == Buffer::Input ? const_cast<void *>(bound[b.ref]->raw())
                  : b.source == Buffer::Value ? values[b.ref].raw()
+                 : b.source == Buffer::Alias ? static_cast<void *>(hb[b.ref].host)
                  : b.swapValue >= 0          ? shadows[b.swapValue].raw()
                                              : static_cast<char *>(arena) + e.offsets[i];
     int rank = static_cast<int>(shapes[i].size());
@@ -465,8 +475,26 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
         (void)d->release(hb);
     }
   } freeDevice{device, hb};
+  // A view (Alias) shares its source's host memory but gets a device copy of
+  // its own (Halide tracks one per descriptor), so on a GPU the source's data
+  // reaches it through host memory: before a kernel first reads a view, the
+  // source chain is copied back to host where the device's copy is newer and
+  // the view is marked host-newer, so the kernel copies it up. One round trip
+  // per view and run; views are few and small (a flatten before a dense layer).
+  auto toHost = [&](int b, const std::string &what) -> Status {
+    for (;; b = e.buffers[b].ref) {
+      DLC_CHECK(device->copyToHost(hb[b], what));
+      if (e.buffers[b].source != Buffer::Alias)
+        return Status::ok();
+    }
+  };
   for (size_t s = 0; s < e.steps.size(); ++s) {
     const Step &st = e.steps[s];
+    for (size_t i = 0; device && i < st.inputs; ++i)
+      if (int a = st.args[i]; e.buffers[a].source == Buffer::Alias && hb[a].device == 0) {
+        DLC_CHECK(toHost(e.buffers[a].ref, "the source of view buffer " + std::to_string(a)));
+        hb[a].set_host_dirty(true);
+      }
     std::vector<void *> args;
     std::vector<int32_t> symValues;
     for (const std::string &sym : st.symbols) {
@@ -492,9 +520,9 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
   }
   if (device) { // results to host memory, where the code below reads them
     for (auto &[oname, b] : e.outputs)
-      DLC_CHECK(device->copyToHost(hb[b], "output '" + oname + "'"));
+      DLC_CHECK(toHost(b, "output '" + oname + "'"));
     for (auto &[v, b] : e.updates)
-      DLC_CHECK(device->copyToHost(hb[b], "the new value of '" + valueSpecs[v].name + "'"));
+      DLC_CHECK(toHost(b, "the new value of '" + valueSpecs[v].name + "'"));
     DLC_CHECK(device->release(hb));
   }
   std::vector<Tensor> outs;

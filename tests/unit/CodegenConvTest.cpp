@@ -374,7 +374,7 @@ TEST(CodegenFusion, ConvBiasReluEpilogue) {
   output s
   output g
   output r1
-})", sumOf(3 * 9), Groups{"y s r", "dx m g", "y1 r1"});
+})", sumOf(3 * 9), Groups{"y s r", "m dx g", "y1 r1"});
 }
 
 TEST(CodegenFusion, MatMulBiasReluEpilogue) {
@@ -400,16 +400,16 @@ TEST(CodegenFusion, MatMulBiasReluEpilogue) {
   output r
   output g
   output th
-})", sumOf(45), Groups{"mm s r", "dx m g", "mv th"});
+})", sumOf(45), Groups{"mm s r", "m dx g", "mv th"});
 }
 
 TEST(CodegenFusion, WeightGradientOptimizerEpilogue) {
   // An Adam-like update of a weight gradient: outputs of dw's shape from one
-  // kernel, the moment's own product (a1) moved in. The step size, computed
-  // after dw (as an optimizer's bias corrections are, at the end of the
-  // step), is not waited for: dw's kernel runs where dw is, the rest of the
-  // update in a kernel of its own. Row-vector dw (one input channel) and
-  // channel-vector dw (16 input channels).
+  // kernel, the moment's own product (a1) moved in. The step size lr2, a
+  // scalar expression of an input computed after dw (as an optimizer's bias
+  // corrections are, at the end of the step), is computed by the kernel
+  // itself: the whole update is dw's epilogue. Row-vector dw (one input
+  // channel) and channel-vector dw (16 input channels).
   const char *update = R"(
   a1 = Mul(m0, c1)
   a2 = Mul(dw, c2)
@@ -434,7 +434,7 @@ TEST(CodegenFusion, WeightGradientOptimizerEpilogue) {
            "  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 1, 1, 1]}" +
            update;
   };
-  Groups want{"dw a2 a1 m1 sq va v1 sd de st", "lr2 sl p1"};
+  Groups want{"dw a1 a2 m1 sq va v1 sd de st lr2 sl p1"};
   checkGroupsBothIsas(graph("f32[N, 1, 13, 20]", "f32[N, 6, 13, 20]", "f32[6, 1, 3, 3]"),
                       sumOf(5 * 13 * 20, 5), want);
   checkGroupsBothIsas(graph("f32[N, 16, 14, 14]", "f32[N, 32, 14, 14]", "f32[32, 16, 3, 3]"),

@@ -28,8 +28,12 @@
 //   "entries": { "train" | "eval" | "infer": {
 //       "inputs":  [ {"name", "dtype", "dims"} ],
 //       "outputs": [ {"name", "buffer"} ],
-//       "buffers": [ {"dtype", "dims", "source": "input" | "value" | "temp",
-//                     "ref": input index | value index, "live": [first, last]} ],
+//       "buffers": [ {"dtype", "dims", "source": "input" | "value" | "temp" | "alias",
+//                     "ref": input index | value index | buffer index,
+//                     "live": [first, last]} ],
+//                     an alias (format 2) is a view of an earlier buffer:
+//                     its memory, of the same dtype and element count, read
+//                     in the alias's dims (a Reshape: no kernel copies it)
 //       "steps":   [ {"kernel": index, "args": [buffer, ...], "inputs": n,
 //                     "symbols": ["N", ...]} ],   args: n inputs, then outputs;
 //                     symbols (optional) are passed as int32 scalars between
@@ -74,7 +78,8 @@
 namespace dlrt {
 
 inline constexpr char kArtifactMagic[8] = {'\x89', 'D', 'L', 'M', '\r', '\n', '\x1a', '\n'};
-inline constexpr uint32_t kArtifactVersion = 1;
+// 2: buffers may be aliases. The runtime reads versions 1 to this one.
+inline constexpr uint32_t kArtifactVersion = 2;
 
 struct ArtifactHeader {
   char magic[8];
