@@ -37,3 +37,9 @@ def cuda_device_present():
 
 if cuda_device_present():
     config.available_features.add("cuda-device")
+
+# An OpenCL driver (setup.sh installs pocl, which runs OpenCL on the CPU): the
+# runtime's device path is tested on it (`REQUIRES: opencl`).
+vendors = "/etc/OpenCL/vendors"
+if os.path.isdir(vendors) and any(f.endswith(".icd") for f in os.listdir(vendors)):
+    config.available_features.add("opencl")

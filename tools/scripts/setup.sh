@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libbenchmark-dev libdnnl-dev clang-14 libclang-rt-14-dev
   python3-venv python3-numpy python3-onnx python3-torch python3-torchvision
   python3-sklearn libonnx-testdata dataset-fashion-mnist graphviz
+  # OpenCL on the CPU: the runtime's GPU buffer handling is tested on it
+  pocl-opencl-icd
 )
 
 missing=()
