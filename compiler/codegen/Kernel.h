@@ -3,12 +3,13 @@
 // buildKernel makes an ImageParam per group input (named after the value),
 // lowers the nodes in order, and returns a Pipeline whose outputs are the
 // group's outputs, scheduled for the target: heavy ops by their templates,
-// element-wise outputs vectorized and parallel. Inner values of the group are
-// inlined (that is the fusion of element-wise chains). A group of a heavy op
-// and its epilogue has one output Func (a Tuple when it writes several
-// outputs, one buffer each, in group order) that the heavy op's template
-// schedules: the sums are computed per output tile and the epilogue applied
-// to them as the tile is stored.
+// element-wise outputs vectorized and parallel (several of one shape as one
+// Tuple: one pass). Inner values of the group are inlined (that is the
+// fusion of element-wise chains), except scalars, computed once before the
+// loops. A group of a heavy op and its epilogue has one output Func (a Tuple
+// when it writes several outputs, one buffer each, in group order) that the
+// heavy op's template schedules: the sums are computed per output tile and
+// the epilogue applied to them as the tile is stored.
 //
 // runKernelJit compiles a kernel in process and runs it on tensors: the
 // backend's conformance tests compare it with the reference interpreter.

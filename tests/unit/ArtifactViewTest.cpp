@@ -68,5 +68,34 @@ TEST(ArtifactViews, ReshapesAreViewsAndAgreeWithTheInterpreter) {
   }
 }
 
+TEST(ArtifactViews, AnUpdatesSourceAndAScalarExpressionAreNoViews) {
+  // The runtime may swap an update's buffer with the state's own memory,
+  // which a view of another buffer cannot be; a Reshape of a scalar
+  // expression has no buffer to alias (kernels compute it): both stay copy
+  // kernels. The plain Reshape beside them is a view.
+  auto g = parseDlg(R"(graph u {
+  input x: f32[2, 6]
+  input lr: f32[]
+  state s: f32[12] = zeros
+  state k: f32[1] = zeros
+  r = Reshape(x) {shape=[12]}
+  h = Mul(lr, lr)
+  h1 = Reshape(h) {shape=[1]}
+  v = Reshape(x) {shape=[3, 4]}
+  y = Relu(v)
+  update s = r
+  update k = h1
+  output y
+})",
+                    "u.dlg", "");
+  ASSERT_TRUE(g) << g.error().message();
+  std::map<std::string, bool> view;
+  for (const codegen::KernelGroup &kg : codegen::groupNodes(**g))
+    view[kg.nodes.back()->name] = kg.viewOf != nullptr;
+  EXPECT_FALSE(view.at("r"));
+  EXPECT_FALSE(view.at("h1"));
+  EXPECT_TRUE(view.at("v"));
+}
+
 } // namespace
 } // namespace dlc::test
