@@ -179,6 +179,60 @@ bool rowVectors(const Node &n, const Target &t) {
   return dw[1].value < 4 && 4 * W >= 3 * padded;
 }
 
+// Threads split the batch, not dw: one layer's dw (a few thousand to a few
+// hundred thousand weights) has too few tiles to keep threads busy within an
+// image (threads over the channel tiles of an image: 0.40-0.87 of oneDNN on
+// 2 threads, 0.72-0.92 on 1). The images are cut into chunks, each summed
+// into its own partial dw, part(k..., c, o, chunk), in parallel; dw then adds
+// the partials in chunk order. The chunks depend on the batch alone (8
+// chunks of ceil(N / 8) images), never on the thread count: dw is the same
+// sum in the same order at any thread count (tests/lit/dlrun/threads.test).
+// 8 chunks keep 2, 4 or 8 threads evenly busy; 16 measured the same at 1
+// thread and up to 7% slower at 2 on 7x7 layers (the partials' zeroing and
+// sum: 16 x dw through L3 per call). Partials past kPartialBytes in all (a
+// large dw, already many tiles) take fewer chunks, none below 2: then
+// threads split the tiles within an image.
+constexpr int kBatchChunks = 8;
+constexpr int64_t kPartialBytes = 16 << 20;
+
+struct BatchSplit {
+  Func acc;       // the Func summing images: part, or `sum` if the batch is whole
+  RVar image;     // acc's loop over images (within a chunk)
+  Var chunk;      // part's chunk argument (its last)
+  RVar chunks;    // sum's loop over the chunks, adding the partials
+  bool split = false;
+};
+
+// Splits `sum`, whose update sums over the images `image` (prod, or the
+// lanes of row vectors), into partials; `bytesPerWeight`: a partial's bytes
+// per weight of dw.
+BatchSplit splitBatch(const ScheduleCtx &s, Func sum, RVar image, int64_t bytesPerWeight) {
+  BatchSplit b{sum, image, Var("chunk"), RVar("n_chunk")};
+  int64_t weights = 1;
+  for (const Dim &d : s.node.outputs[0]->type.dims)
+    weights *= d.value;
+  int64_t chunks = std::min<int64_t>(kBatchChunks, kPartialBytes / (weights * bytesPerWeight));
+  if (chunks < 2 || staticOr(s.node.inputs[0]->type.dims[0], 2) < 2)
+    return b;
+  // ceil(N / chunks) images each (N is symbolic in a model's kernels).
+  Expr per = (image.extent() + int(chunks - 1)) / int(chunks);
+  RVar inner("n_image");
+  sum.update().split(b.image, b.chunks, inner, per, TailStrategy::GuardWithIf);
+  b.acc = sum.update().rfactor(b.chunks, b.chunk);
+  b.image = inner;
+  b.split = true;
+  return b;
+}
+
+// The partials' sum, in chunk order per weight, vectors along argument `arg`
+// of `sum` (its storage's innermost axis).
+void sumChunks(const BatchSplit &b, Func sum, int arg, int vw) {
+  if (!b.split)
+    return;
+  Var v = sum.args()[arg];
+  sum.update().reorder(v, b.chunks).vectorize(v, vw, TailStrategy::GuardWithIf);
+}
+
 // Channel vectors: first per image, dy is transposed output-channel-innermost
 // and x padded once, outside the per-tile loops (inside them they were
 // recomputed per tile: 31 GFLOP/s instead of 158). Then row by row, every
@@ -186,21 +240,25 @@ bool rowVectors(const Node &n, const Target &t) {
 // input channels are few) sums that row in registers and adds into dw: the
 // row of dy and x stays in L1 across all tiles (summing whole images per
 // tile streamed them from L2: 7x7 layers ran at 40% of oneDNN). Threads
-// split the channel tiles within an image.
+// split the batch (splitBatch).
 void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   int r = f.spatial, vw = ct.vw;
   const Dims &dw = s.node.outputs[0]->type.dims; // o, c, k... (static)
-  Func prod = f.prod;
+  // prod: the Func summing images (a chunk's partial dw where the batch is
+  // split).
+  BatchSplit b = splitBatch(s, f.prod, f.r[f.r.dimensions() - 1], sizeof(float));
+  Func prod = b.acc;
   int nr = f.r.dimensions();
-  // The per-row sum: img(k..., c, o, q_{r-2}..q_0, n) over the row r[0].
-  std::vector<std::pair<RVar, Var>> keep;
-  for (int i = 1; i < nr; ++i)
-    keep.push_back({f.r[i], Var("row" + std::to_string(i))});
-  Func img = prod.update().rfactor(keep);
-  std::vector<RVar> rn;
-  for (int i = 1; i < nr; ++i)
+  std::vector<RVar> rn; // the rows but the one vectors run along, images
+  for (int i = 1; i + 1 < nr; ++i)
     rn.push_back(f.r[i]);
-  RVar image = rn.back();
+  RVar image = b.image;
+  rn.push_back(image);
+  // The per-row sum: img(k..., c, o, (chunk,) q_{r-2}..q_0, n) over the row r[0].
+  std::vector<std::pair<RVar, Var>> keep;
+  for (size_t i = 0; i < rn.size(); ++i)
+    keep.push_back({rn[i], Var("row" + std::to_string(i + 1))});
+  Func img = prod.update().rfactor(keep);
   auto extent = [&](int a) { return dwExtent(dw, r, a); };
   // The tile: vectors of output channels x rows of input channels, then of
   // taps along the row, then along the column (so few input channels, as in
@@ -224,15 +282,19 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     return 1;
   };
 
-  // Loops: images in order; within one, threads split the outer tile loop
-  // with the most tiles; then rows, and within a row every tile passes over
-  // the same row of dy and x (in L1) with its accumulators in registers.
+  // Loops: the batch's chunks across threads (else, within an image, the
+  // outer tile loop with the most tiles); images in order; then rows, and
+  // within a row every tile passes over the same row of dy and x (in L1)
+  // with its accumulators in registers.
   int par = 0;
   for (int a = 1; a <= r + 1; ++a)
     if (ceilDiv(extent(a), tileSize(a)) > ceilDiv(extent(par), tileSize(par)))
       par = a;
   std::vector<Var> pa = prod.args(), ia = img.args(); // k..., c, o (, qo..., n)
   prod.compute_root();
+  f.prod.compute_root();
+  if (b.split) // each thread zeroes its own partials
+    prod.vectorize(pa[r + 1], vw, TailStrategy::GuardWithIf).parallel(b.chunk);
   Stage u = prod.update();
   std::vector<VarOrRVar> order;
   std::vector<Var> outer = pa;
@@ -249,14 +311,22 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     order.push_back(rn[i]);
   order.push_back(outer[par]);
   order.push_back(image);
+  if (b.split)
+    order.push_back(b.chunk);
   u.reorder(order);
   // dw itself o-innermost too, so adding a tile into it is a few vector
   // adds, not a scalar add per element on strided cache lines.
   std::vector<Var> dwStorage{pa[r + 1]};
   dwStorage.insert(dwStorage.end(), pa.begin(), pa.begin() + r + 1);
-  prod.reorder_storage(dwStorage);
+  f.prod.reorder_storage(dwStorage);
+  if (b.split) {
+    dwStorage.push_back(b.chunk);
+    prod.reorder_storage(dwStorage);
+  }
   u.vectorize(order.front().var, vw);
-  if (ceilDiv(extent(par), tileSize(par)) >= 2)
+  if (b.split)
+    u.parallel(b.chunk);
+  else if (ceilDiv(extent(par), tileSize(par)) >= 2)
     u.parallel(outer[par]);
 
   // One row's tile, in registers, at the innermost outer loop.
@@ -287,6 +357,7 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
       .tile(da[0], da[1], to, tq, ti, tj, vw, vw, TailStrategy::GuardWithIf)
       .vectorize(ti)
       .unroll(tj);
+  sumChunks(b, f.prod, r + 1, vw);
 }
 
 // Row vectors: each lane sums its own column of output positions, lanes
@@ -295,6 +366,7 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
 // channels x taps) keeps one vector of partial sums per weight in registers
 // over all of the image's rows: per vector of dy positions, one dy load per
 // output channel and one (unaligned) x load per input channel and tap.
+// Threads split the batch (splitBatch).
 void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   int r = f.spatial, vw = ct.vw, nr = f.r.dimensions();
   const Dims &dw = s.node.outputs[0]->type.dims;
@@ -341,8 +413,12 @@ void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   Var lane("lane"), vn("vn");
   RVar chunk = f.r[1];
   prod.compute_root();
-  Func lanes = prod.update().rfactor(f.r[0], lane); // lanes(k..., c, o, lane)
-  Func acc = lanes.update().rfactor(f.r[nr - 1], vn); // one image's sums
+  Func sum = prod.update().rfactor(f.r[0], lane); // sum(k..., c, o, lane)
+  // lanes: the Func summing images, sum or its partials (the batch split
+  // after the lanes: their sum runs once, not per chunk).
+  BatchSplit b = splitBatch(s, sum, f.r[nr - 1], vw * sizeof(float));
+  Func lanes = b.acc;                             // lanes(k..., c, o, lane (, chunk))
+  Func acc = lanes.update().rfactor(b.image, vn); // one image's sums
   // rfactor appends its new variables: prod's arguments keep their indices.
   std::vector<Var> la = lanes.args(), aa = acc.args();
   // Lanes innermost in storage: each accumulator one contiguous vector.
@@ -352,6 +428,11 @@ void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     return a;
   };
   lanes.compute_root().reorder_storage(laneFirst(la)).vectorize(lane);
+  if (b.split) {
+    lanes.parallel(b.chunk); // each thread zeroes its own partials
+    sum.compute_root().reorder_storage(laneFirst(sum.args())).vectorize(lane);
+    sumChunks(b, sum, r + 2, vw);
+  }
   acc.reorder_storage(laneFirst(aa));
   Stage lu = lanes.update();
   std::vector<VarOrRVar> order{lane}, outer;
@@ -372,10 +453,15 @@ void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   // input channels and taps pass over them), the taps innermost.
   std::reverse(outer.begin(), outer.end());
   order.insert(order.end(), outer.begin(), outer.end());
-  order.push_back(f.r[nr - 1]);
+  order.push_back(b.image);
+  if (b.split)
+    order.push_back(b.chunk);
   lu.reorder(order).vectorize(lane);
-  // Threads split the output-channel tiles within an image.
-  if (extent(r + 1) / best[0] >= 2)
+  // Threads split the batch's chunks (else the output-channel tiles within
+  // an image).
+  if (b.split)
+    lu.parallel(b.chunk);
+  else if (extent(r + 1) / best[0] >= 2)
     lu.parallel(outer.back());
   acc.compute_at(lanes, outer.front().var).bound_extent(lane, vw);
   for (size_t i = 0; i < axes.size(); ++i)
@@ -392,7 +478,7 @@ void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     au.unroll(aa[axes[i]]);
   // Per image: x padded. dy is read in place, the chunks of a row unrolled
   // (the last one's mask a constant).
-  stageAt(f.x, lanes, f.r[nr - 1], vw);
+  stageAt(f.x, lanes, b.image, vw);
   au.unroll(chunk);
 }
 
