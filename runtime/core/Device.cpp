@@ -39,6 +39,12 @@ bool hasFeature(const std::string &target, std::initializer_list<const char *> n
 
 } // namespace
 
+void captureHalideErrors(void *so) {
+  halide_error_handler_t (*set)(halide_error_handler_t) = nullptr;
+  if (lookup(so, "halide_set_error_handler", set))
+    set(captureError);
+}
+
 bool targetUsesGpu(const std::string &target) {
   return hasFeature(target, {"cuda", "opencl", "metal", "d3d12compute", "vulkan", "openglcompute"});
 }
@@ -47,8 +53,7 @@ Expected<DeviceRuntime> DeviceRuntime::resolve(void *so) {
   DeviceRuntime d;
   if (!lookup(so, "halide_copy_to_host", d.copyToHost_) ||
       !lookup(so, "halide_device_free", d.deviceFree_) ||
-      !lookup(so, "halide_reuse_device_allocations", d.reuse_) ||
-      !lookup(so, "halide_set_error_handler", d.setErrorHandler_))
+      !lookup(so, "halide_reuse_device_allocations", d.reuse_))
     return Error("the artifact's code lacks Halide's device API (halide_copy_to_host, "
                  "halide_device_free, ...), which a GPU target needs");
   return d;
@@ -59,7 +64,6 @@ Status DeviceRuntime::prepare(const std::string &target) {
     if (Status s = cudaDeviceCheck(); !s)
       return Error("its kernels run on CUDA (target " + target + ") but " + s.error().message());
   if (!prepared_) {
-    setErrorHandler_(captureError);
     reuse_(nullptr, true);
     prepared_ = true;
   }

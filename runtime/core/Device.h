@@ -22,6 +22,12 @@ namespace dlrt {
 // has a GPU feature, i.e. whether its kernels keep data on a device.
 bool targetUsesGpu(const std::string &target);
 
+// Routes the Halide runtime's error messages of one artifact's shared object
+// to DeviceRuntime::takeMessage instead of its default handler, which prints
+// and aborts the process: a kernel's failure (a bounds check, an allocation)
+// becomes the run's error, for CPU and GPU artifacts alike.
+void captureHalideErrors(void *so);
+
 // The Halide device API of one artifact's own Halide runtime (linked into its
 // shared object), resolved with dlsym like halide_set_num_threads.
 class DeviceRuntime {
@@ -33,7 +39,7 @@ public:
   // CUDA, dlrt::cudaDeviceCheck), and, once per artifact, Halide's pool of
   // freed device allocations is switched on (each run frees its buffers;
   // the next run's allocations of the same sizes come from the pool instead
-  // of cuMemAlloc) and Halide's error messages are captured for our errors.
+  // of cuMemAlloc).
   Status prepare(const std::string &target);
 
   // The device copy of b to its host memory, when the device's is newer;
@@ -52,7 +58,6 @@ private:
   int (*copyToHost_)(void *, halide_buffer_t *) = nullptr;
   int (*deviceFree_)(void *, halide_buffer_t *) = nullptr;
   int (*reuse_)(void *, bool) = nullptr;
-  halide_error_handler_t (*setErrorHandler_)(halide_error_handler_t) = nullptr;
   bool prepared_ = false;
 };
 

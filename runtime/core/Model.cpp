@@ -328,6 +328,7 @@ Status Model::Impl::parse() {
     kernels.push_back(fn);
   }
   setThreads = reinterpret_cast<int (*)(int)>(dlsym(handle, "halide_set_num_threads"));
+  captureHalideErrors(handle);
   if (targetUsesGpu(target)) {
     auto d = DeviceRuntime::resolve(handle);
     if (!d)
@@ -512,7 +513,7 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
     }
     int rc = kernels[st.kernel](args.data());
     if (rc != 0) {
-      std::string why = device ? DeviceRuntime::takeMessage() : "";
+      std::string why = DeviceRuntime::takeMessage();
       return Error("kernel " + kernelNames[st.kernel] + " (step " + std::to_string(s) +
                    " of " + name + ") failed with Halide error " + std::to_string(rc) +
                    (why.empty() ? "" : ": " + why));
