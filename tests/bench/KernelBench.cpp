@@ -7,7 +7,13 @@
 // Shapes: the sample models' layers at batch 64 and PERF-NOTES' reference
 // 3x3 layer. Each benchmark reports GFLOP/s as the counter `GFLOPs`.
 //
-//   dlc-kernel-bench --threads=N [--avx2] [--cuda] [benchmark flags]
+//   dlc-kernel-bench --threads=N [--avx2] [--cuda] [--static-batch] [benchmark flags]
+//
+// The batch is a symbolic dim N bound to 64 at run time, as in every
+// artifact dlc writes (a model's batch is N); --static-batch compiles the
+// kernels for exactly 64 instead. The two differ where bounds inference
+// cannot prove what a static shape shows (a chunked weight gradient ran 4x
+// slower at batch N than at 64, unseen while this bench was static).
 //
 // --avx2 adds each Halide kernel compiled for x86-64 AVX2 (its own register
 // tiles; the artifact's AVX2 fallback) as the implementation halide_avx2.
@@ -39,8 +45,23 @@ namespace hl = Halide;
 
 namespace {
 
+constexpr int kBatch = 64;
 int gThreads = 1;
-bool gAvx2 = false, gCuda = false;
+bool gAvx2 = false, gCuda = false, gStaticBatch = false;
+
+// A tensor's shape, innermost first, its symbolic dims (the batch) bound to
+// kBatch.
+std::vector<int> boundShape(const TensorType &t) {
+  std::vector<int> sizes;
+  for (auto d = t.dims.rbegin(); d != t.dims.rend(); ++d)
+    sizes.push_back(d->isStatic() ? static_cast<int>(d->value) : kBatch);
+  return sizes;
+}
+
+// How the bench's .dlg texts write a dim: the batch as N unless --static-batch.
+std::string dimText(int v, bool batch) {
+  return batch && !gStaticBatch ? "N" : std::to_string(v);
+}
 
 // This machine's target without AVX-512: what --target=x86-64-avx2 gives.
 hl::Target avx2Target() {
@@ -80,16 +101,13 @@ struct HalideRun {
     k = *built;
     unsigned seed = 1;
     for (size_t i = 0; i < n.inputs.size(); ++i) {
-      std::vector<int64_t> s = n.inputs[i]->type.staticShape();
-      std::vector<int> sizes(s.rbegin(), s.rend());
-      hl::Buffer<float> b(sizes);
+      hl::Buffer<float> b(boundShape(n.inputs[i]->type));
       fillRandom(b.data(), b.number_of_elements(), seed++);
       b.set_host_dirty(); // a GPU kernel copies it to the device only then
       k.params[i].set(b);
       ins.push_back(b);
     }
-    std::vector<int64_t> s = n.outputs[0]->type.staticShape();
-    out = hl::Buffer<float>(std::vector<int>(s.rbegin(), s.rend()));
+    out = hl::Buffer<float>(boundShape(n.outputs[0]->type));
     k.pipeline.compile_jit(target);
     run(); // the first run starts the thread pool and faults pages in
   }
@@ -139,8 +157,6 @@ struct ConvShape {
   int outH() const { return (H + 2 * p - k) / s + 1; }
   int outW() const { return (W + 2 * p - k) / s + 1; }
 };
-constexpr int kBatch = 64;
-
 // LeNet-5, vgg_small and resnet_small (models/*.dlg), and PERF-NOTES' layer.
 const ConvShape kConvs[] = {
     {"lenet.conv1", 1, 6, 28, 28, 5, 1, 2},   {"lenet.conv2", 6, 16, 14, 14, 5, 1, 0},
@@ -162,17 +178,17 @@ double convFlops(const ConvShape &c) {
 }
 
 std::string convText(const ConvShape &c, Pass p) {
-  auto sh = [](std::initializer_list<int> d) {
+  auto sh = [](std::initializer_list<int> d, bool batched) { // x, dy: the first dim
     std::string s;
     for (int v : d)
-      s += (s.empty() ? "f32[" : ", ") + std::to_string(v);
+      s += (s.empty() ? "f32[" : ", ") + dimText(v, s.empty() && batched);
     return s + "]";
   };
   std::string attrs = "pads=[" + std::to_string(c.p) + ", " + std::to_string(c.p) + ", " +
                       std::to_string(c.p) + ", " + std::to_string(c.p) + "], strides=[" +
                       std::to_string(c.s) + ", " + std::to_string(c.s) + "]";
-  std::string x = sh({kBatch, c.C, c.H, c.W}), w = sh({c.O, c.C, c.k, c.k}),
-              dy = sh({kBatch, c.O, c.outH(), c.outW()});
+  std::string x = sh({kBatch, c.C, c.H, c.W}, true), w = sh({c.O, c.C, c.k, c.k}, false),
+              dy = sh({kBatch, c.O, c.outH(), c.outW()}, true);
   std::string k = std::to_string(c.k);
   switch (p) {
   case Pass::Fwd:
@@ -252,9 +268,14 @@ const MatMulShape kMatMuls[] = {
 };
 
 std::string matmulText(const MatMulShape &m) {
-  auto sh = [](int a, int b) { return "f32[" + std::to_string(a) + ", " + std::to_string(b) + "]"; };
-  return "graph b {\n input a: " + (m.tA ? sh(m.K, m.M) : sh(m.M, m.K)) +
-         "\n input b: " + (m.tB ? sh(m.N, m.K) : sh(m.K, m.N)) + "\n c = MatMul(a, b) {transA=" +
+  // The batch is op(A)'s M (forward, dx) or K (dw: dy^T x).
+  auto sh = [&](int a, int b, bool aBatch, bool bBatch) {
+    return "f32[" + dimText(a, aBatch) + ", " + dimText(b, bBatch) + "]";
+  };
+  bool mB = m.M == kBatch, kB = m.K == kBatch;
+  return "graph b {\n input a: " + (m.tA ? sh(m.K, m.M, kB, mB) : sh(m.M, m.K, mB, kB)) +
+         "\n input b: " + (m.tB ? sh(m.N, m.K, false, kB) : sh(m.K, m.N, kB, false)) +
+         "\n c = MatMul(a, b) {transA=" +
          std::to_string(m.tA) + ", transB=" + std::to_string(m.tB) + "}\n output c\n}\n";
 }
 
@@ -345,6 +366,8 @@ int main(int argc, char **argv) {
       gAvx2 = true;
     else if (!std::strcmp(argv[i], "--cuda"))
       gCuda = true;
+    else if (!std::strcmp(argv[i], "--static-batch"))
+      gStaticBatch = true;
     else
       args.push_back(argv[i]);
   std::string n = std::to_string(gThreads);
