@@ -71,7 +71,13 @@ Func stageInput(const HTensor &x, Type t, const std::string &name, const Target 
   for (int a = 0; a < r.dimensions(); ++a)
     at.push_back(r[a]);
   at.push_back(v.back());
-  f(at) = cast(t, x.f(at));
+  // The image clamped into the batch: a weight gradient's schedule splits a
+  // symbolic batch into chunks whose last one may run past it (guarded), and
+  // staging exactly one image per image loop needs reads bounds inference
+  // can prove inside the input.
+  std::vector<Expr> src = at;
+  src.back() = clamp(v.back(), 0, x.extents[0] - 1);
+  f(at) = cast(t, x.f(src));
   return f;
 }
 
@@ -343,7 +349,9 @@ Status lowerConvGradWeight(LowerCtx &c) {
     if (vw == 1) // o first: dy(o, q..., n) reads DY(q..., o, n)
       std::rotate(args.begin(), args.end() - 2, args.end() - 1);
     f.dy = Func("cgw_dy");
-    f.dy(args) = cast(t, src(exprs(v)));
+    std::vector<Expr> at = exprs(v);
+    at.back() = clamp(v.back(), 0, DY.extents[0] - 1); // as stageInput's image
+    f.dy(args) = cast(t, src(at));
   }
   std::vector<Var> vars = irVars(r + 2, "w"); // o, c, k_0..k_{r-1}
   Expr o = vars[0], ci = vars[1], n = f.r[f.r.dimensions() - 1];

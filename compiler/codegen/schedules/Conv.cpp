@@ -355,10 +355,12 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     iu.unroll(ia[tile[i].arg]);
 
   stageAt(f.x, prod, image, vw);
+  f.x.bound_extent(f.x.args().back(), 1);
   // The per-image transpose: vectors along o gather across channel planes;
   // tiling by vw x vw keeps each tile's planes in cache.
   std::vector<Var> da = f.dy.args(); // o, q..., n
   Var to("to"), tq("tq"), ti("ti"), tj("tj");
+  f.dy.bound_extent(da.back(), 1);
   f.dy.compute_at(prod, image)
       .tile(da[0], da[1], to, tq, ti, tj, vw, vw, TailStrategy::GuardWithIf)
       .vectorize(ti)
@@ -486,6 +488,7 @@ void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   // Per image: x padded. dy is read in place, the chunks of a row unrolled
   // (the last one's mask a constant).
   stageAt(f.x, lanes, b.image, vw);
+  f.x.bound_extent(f.x.args().back(), 1);
   au.unroll(chunk);
 }
 
