@@ -74,7 +74,7 @@ Status DeviceRuntime::prepare(const std::string &target) {
 Status DeviceRuntime::copyToHost(halide_buffer_t &b, const std::string &what) const {
   if (int rc = copyToHost_(nullptr, &b); rc != 0)
     return Error("copying " + what + " back from the device failed with Halide error " +
-                 std::to_string(rc) + (lastMessage.empty() ? "" : ": " + takeMessage()));
+                 std::to_string(rc) + (lastMessage.empty() ? "" : ": " + takeHalideMessage()));
   return Status::ok();
 }
 
@@ -86,12 +86,12 @@ Status DeviceRuntime::release(std::vector<halide_buffer_t> &buffers) const {
     if (int rc = deviceFree_(nullptr, &buffers[i]); rc != 0 && first)
       first = Error("freeing the device memory of buffer " + std::to_string(i) +
                     " failed with Halide error " + std::to_string(rc) +
-                    (lastMessage.empty() ? "" : ": " + takeMessage()));
+                    (lastMessage.empty() ? "" : ": " + takeHalideMessage()));
   }
   return first;
 }
 
-std::string DeviceRuntime::takeMessage() {
+std::string takeHalideMessage() {
   std::string m;
   m.swap(lastMessage);
   return m;

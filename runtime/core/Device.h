@@ -23,10 +23,14 @@ namespace dlrt {
 bool targetUsesGpu(const std::string &target);
 
 // Routes the Halide runtime's error messages of one artifact's shared object
-// to DeviceRuntime::takeMessage instead of its default handler, which prints
-// and aborts the process: a kernel's failure (a bounds check, an allocation)
+// to takeHalideMessage instead of its default handler, which prints and
+// aborts the process: a kernel's failure (a bounds check, an allocation)
 // becomes the run's error, for CPU and GPU artifacts alike.
 void captureHalideErrors(void *so);
+
+// The Halide runtime's last error message on this thread ("" if none),
+// cleared by the call: the reason behind a kernel's error code.
+std::string takeHalideMessage();
 
 // The Halide device API of one artifact's own Halide runtime (linked into its
 // shared object), resolved with dlsym like halide_set_num_threads.
@@ -49,10 +53,6 @@ public:
   // Frees the device allocation of every buffer that has one. The first
   // failure is returned; the rest are still freed.
   Status release(std::vector<halide_buffer_t> &buffers) const;
-
-  // The Halide runtime's last error message on this thread ("" if none),
-  // cleared by the call: the reason behind a kernel's error code.
-  static std::string takeMessage();
 
 private:
   int (*copyToHost_)(void *, halide_buffer_t *) = nullptr;

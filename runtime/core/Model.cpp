@@ -513,7 +513,7 @@ Expected<std::vector<Tensor>> Model::Impl::run(const std::string &name,
     }
     int rc = kernels[st.kernel](args.data());
     if (rc != 0) {
-      std::string why = DeviceRuntime::takeMessage();
+      std::string why = takeHalideMessage();
       return Error("kernel " + kernelNames[st.kernel] + " (step " + std::to_string(s) +
                    " of " + name + ") failed with Halide error " + std::to_string(rc) +
                    (why.empty() ? "" : ": " + why));
