@@ -155,6 +155,34 @@ TEST(CodegenConv, WeightGradient) {
 })", sumOf(3 * 5 * 6 * 7));
 }
 
+TEST(CodegenConv, WeightGradientReadsXInPlace) {
+  // 16 input channels fill the channel-vector tile: x is read in place and
+  // the terms whose taps fall in the padding are skipped. Asymmetric pads
+  // whose far edge reaches past x, stride 2 with dilation and 32 output
+  // channels, one padded axis of two, 1-D and 3-D; at a batch of 3 and of 11
+  // (8 chunks of 2, the last ones past the batch).
+  const char *g = R"(graph t {
+  input x: f32[N, 16, 13, 11]
+  input dy: f32[N, 16, 13, 12]
+  input xs: f32[N, 16, 15, 12]
+  input dys: f32[N, 32, 7, 6]
+  input xv: f32[N, 16, 9, 10]
+  input dyv: f32[N, 8, 9, 8]
+  input x1: f32[N, 16, 17]
+  input dy1: f32[N, 16, 9]
+  input v: f32[N, 16, 4, 5, 6]
+  input dv: f32[N, 16, 4, 5, 6]
+  dw = ConvGradWeight(x, dy) {kernel_shape=[3, 3], pads=[1, 2, 1, 1]}
+  dws = ConvGradWeight(xs, dys) {kernel_shape=[3, 3], strides=[2, 2], dilations=[2, 1], pads=[1, 1, 2, 0]}
+  dwv = ConvGradWeight(xv, dyv) {kernel_shape=[3, 3], pads=[1, 0, 1, 0]}
+  dw1 = ConvGradWeight(x1, dy1) {kernel_shape=[3], strides=[2], pads=[1, 1]}
+  dw3 = ConvGradWeight(v, dv) {kernel_shape=[3, 3, 3], pads=[1, 1, 1, 1, 1, 1]}
+  output dw
+})";
+  checkBackend(g, sumOf(3 * 13 * 12));
+  checkBackend(g, sumOf(11 * 13 * 12, 11));
+}
+
 TEST(CodegenConv, StridedTransposePhasesAndRowVectorWeightGradients) {
   // A strided ConvTranspose on a CPU is split by output phase: even and odd
   // output sizes, a 1x1 kernel (phases with no taps: the bias alone),

@@ -287,6 +287,40 @@ Status lowerDirect(LowerCtx &c, ConvFuncs::Kind kind) {
 Status lowerConv(LowerCtx &c) { return lowerDirect(c, ConvFuncs::Forward); }
 Status lowerConvTranspose(LowerCtx &c) { return lowerDirect(c, ConvFuncs::Transpose); }
 
+// ConvGradWeight's x read in place (ConvFuncs::xInPlace), xi its Halide
+// index per term. Along each spatial axis where a tap can fall in the
+// padding, r skips those terms and x's index is clamped: bounds inference
+// does not narrow reads by a predicate over dw's taps, but the predicate
+// becomes the bounds of the row loop per tap and the clamp then simplifies
+// away (resnet.l1 dw: the per-image copy into a padded buffer was a fifth of
+// the kernel). The image is clamped into the batch as stageInput's is.
+void readXInPlace(const LowerCtx &c, const Window &win, Type t, const std::vector<Expr> &xi,
+                  ConvFuncs &f) {
+  const HTensor &X = c.in(0);
+  const Dims &xd = c.node.inputs[0]->type.dims, &dyd = c.node.inputs[1]->type.dims,
+             &dwd = c.node.outputs[0]->type.dims;
+  int r = f.spatial;
+  std::vector<Var> v = halideVars(X.rank(), "cgw_x_");
+  std::vector<Expr> at = exprs(v);
+  at.back() = clamp(v.back(), 0, X.extents[0] - 1);
+  Expr inside = Internal::const_true();
+  for (int a = 0; a < r; ++a) { // Halide axis a is IR axis 2 + i
+    int i = r - 1 - a;
+    Expr extent = X.extents[2 + i];
+    bool reachesOut = win.pb[i] > 0 || !xd[2 + i].isStatic() || !dyd[2 + i].isStatic() ||
+                      (dyd[2 + i].value - 1) * win.s[i] + (dwd[2 + i].value - 1) * win.d[i] -
+                              win.pb[i] >=
+                          xd[2 + i].value;
+    if (!reachesOut)
+      continue;
+    inside = inside && xi[a] >= 0 && xi[a] < extent;
+    at[a] = clamp(v[a], 0, extent - 1);
+  }
+  if (!is_const_one(inside))
+    f.r.where(inside);
+  f.x(v) = cast(t, X.f(at));
+}
+
 Status lowerConvGradWeight(LowerCtx &c) {
   const HTensor &X = c.in(0), &DY = c.in(1);
   HTensor &out = c.outs[0];
@@ -303,7 +337,9 @@ Status lowerConvGradWeight(LowerCtx &c) {
   f.kind = ConvFuncs::GradWeight;
   f.spatial = r;
   f.group = group;
-  f.x = stageInput(X, t, "cgw_x", c.target);
+  int64_t vw = gradWeightRowMultiple(c.node, c.target);
+  f.xInPlace = vw == 1 && gradWeightReadsXInPlace(c.node, c.target);
+  f.x = f.xInPlace ? Func("cgw_x") : stageInput(X, t, "cgw_x", c.target);
   // dw sums over every output position and image. With vectors along output
   // channels (vw = 1), r = (q_{r-1}, q_{r-2}..q_0, n), Halide order, and dy
   // is read transposed, dy(o, q..., n). With vectors along output rows
@@ -315,7 +351,6 @@ Status lowerConvGradWeight(LowerCtx &c) {
   // vector loads, no boundary condition) and the overlap adds zeros. A row
   // shorter than a vector reads dy as zero past its end, and its lanes there
   // are masked out too: x there may lie in the input, and 0 * Inf is NaN.
-  int64_t vw = gradWeightRowMultiple(c.node, c.target);
   int64_t row = vw > 1 ? c.node.inputs[1]->type.dims.back().value : 0;
   Region rr;
   if (vw > 1)
@@ -364,6 +399,8 @@ Status lowerConvGradWeight(LowerCtx &c) {
   }
   xi.push_back(g * Cg + ci);
   xi.push_back(n);
+  if (f.xInPlace)
+    readXInPlace(c, win, t, xi, f);
   dyi.insert(vw > 1 ? dyi.end() : dyi.begin(), o);
   dyi.push_back(n);
   Expr term = f.x(xi) * f.dy(dyi);

@@ -241,6 +241,27 @@ void sumChunks(const BatchSplit &b, Func sum, int arg, int vw) {
 // row of dy and x stays in L1 across all tiles (summing whole images per
 // tile streamed them from L2: 7x7 layers ran at 40% of oneDNN). Threads
 // split the batch (splitBatch).
+// The channel-vector tile of dw (static o, c, k...; r spatial axes):
+// vectors of output channels x rows of input channels, then of taps along
+// the row, then along the column (so few input channels, as in a first
+// layer, still fill the accumulators).
+std::vector<TileDim> channelVectorTile(const Dims &dw, int r, const CpuTiling &ct) {
+  auto extent = [&](int a) { return dwExtent(dw, r, a); };
+  int vecs = std::min(ct.maxVecs, ceilDiv(extent(r + 1), ct.vw));
+  int budget = ct.convAcc / vecs;
+  std::vector<TileDim> tile{{r + 1, vecs * ct.vw}};
+  std::vector<int> rowArgs{r};
+  for (int i = 0; i < r; ++i)
+    rowArgs.push_back(i);
+  for (int a : rowArgs) {
+    int size = static_cast<int>(std::min<int64_t>(extent(a), budget));
+    if (size > 1)
+      tile.push_back({a, size});
+    budget /= size;
+  }
+  return tile;
+}
+
 void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   int r = f.spatial, vw = ct.vw;
   const Dims &dw = s.node.outputs[0]->type.dims; // o, c, k... (static)
@@ -260,21 +281,7 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
     keep.push_back({rn[i], Var("row" + std::to_string(i + 1))});
   Func img = prod.update().rfactor(keep);
   auto extent = [&](int a) { return dwExtent(dw, r, a); };
-  // The tile: vectors of output channels x rows of input channels, then of
-  // taps along the row, then along the column (so few input channels, as in
-  // a first layer, still fill the accumulators).
-  int vecs = std::min(ct.maxVecs, ceilDiv(extent(r + 1), vw));
-  int budget = ct.convAcc / vecs;
-  std::vector<TileDim> tile{{r + 1, vecs * vw}};
-  std::vector<int> rowArgs{r};
-  for (int i = 0; i < r; ++i)
-    rowArgs.push_back(i);
-  for (int a : rowArgs) {
-    int size = static_cast<int>(std::min<int64_t>(extent(a), budget));
-    if (size > 1)
-      tile.push_back({a, size});
-    budget /= size;
-  }
+  std::vector<TileDim> tile = channelVectorTile(dw, r, ct);
   auto tileSize = [&](int a) {
     for (const TileDim &d : tile)
       if (d.arg == a)
@@ -354,8 +361,10 @@ void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   for (size_t i = 1; i < tile.size(); ++i)
     iu.unroll(ia[tile[i].arg]);
 
-  stageAt(f.x, prod, image, vw);
-  f.x.bound_extent(f.x.args().back(), 1);
+  if (!f.xInPlace) {
+    stageAt(f.x, prod, image, vw);
+    f.x.bound_extent(f.x.args().back(), 1);
+  }
   // The per-image transpose: vectors along o gather across channel planes;
   // tiling by vw x vw keeps each tile's planes in cache.
   std::vector<Var> da = f.dy.args(); // o, q..., n
@@ -496,6 +505,20 @@ void scheduleRowVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
 
 int64_t gradWeightRowMultiple(const Node &n, const Target &t) {
   return rowVectors(n, t) ? cpuTiling(t).vw : 1;
+}
+
+// Channel vectors whose tile holds no taps and whole rows of input channels
+// read each x exactly where a term needs it: no tile reaches past x's
+// channels or a tap's row, so x needs no staging (ConvFuncs::xInPlace).
+bool gradWeightReadsXInPlace(const Node &n, const Target &t) {
+  if (t.has_gpu_feature() || rowVectors(n, t))
+    return false;
+  const Dims &dw = n.outputs[0]->type.dims;
+  int r = static_cast<int>(dw.size()) - 2;
+  for (const TileDim &d : channelVectorTile(dw, r, cpuTiling(t)))
+    if (d.arg < r || (d.arg == r && dw[1].value % d.size != 0))
+      return false;
+  return true;
 }
 
 bool convTakesEpilogue(const Node &n, const Target &t) {

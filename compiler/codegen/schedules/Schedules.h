@@ -55,6 +55,9 @@ struct ConvFuncs {
                      // dy(q..., o, n), read in place)
   Halide::Func prod; // the op's value
   Halide::RDom r;    // prod's reduction
+  // GradWeight: x is the input itself, not staged padded; r's predicate
+  // skips the terms that would read past its edges (gradWeightReadsXInPlace).
+  bool xInPlace = false;
   // Transpose split by output phase (a strided one on a CPU): prod picks,
   // per output, the sum of its phase, phases[i] (the same arguments as
   // prod's, the strided axes in units of the stride) over phaseR[i].
@@ -65,6 +68,8 @@ struct ConvFuncs {
 // rows (the lowering then splits each row of the sum into lanes x chunks,
 // r = (lane, chunk, rows..., n)), else 1.
 int64_t gradWeightRowMultiple(const Node &n, const Halide::Target &t);
+// GradWeight: whether the template reads x in place (ConvFuncs::xInPlace).
+bool gradWeightReadsXInPlace(const Node &n, const Halide::Target &t);
 void scheduleConv(ScheduleCtx &s, ConvFuncs f);
 // Whether a conv's kernel takes a fused element-wise epilogue at no loss
 // (Kernel.cpp's groupNodes asks): weight gradients (sums at root, the
