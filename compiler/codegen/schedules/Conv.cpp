@@ -233,14 +233,6 @@ void sumChunks(const BatchSplit &b, Func sum, int arg, int vw) {
   sum.update().reorder(v, b.chunks).vectorize(v, vw, TailStrategy::GuardWithIf);
 }
 
-// Channel vectors: first per image, dy is transposed output-channel-innermost
-// and x padded once, outside the per-tile loops (inside them they were
-// recomputed per tile: 31 GFLOP/s instead of 158). Then row by row, every
-// tile of dw (vectors of output channels x input channels, then taps when
-// input channels are few) sums that row in registers and adds into dw: the
-// row of dy and x stays in L1 across all tiles (summing whole images per
-// tile streamed them from L2: 7x7 layers ran at 40% of oneDNN). Threads
-// split the batch (splitBatch).
 // The channel-vector tile of dw (static o, c, k...; r spatial axes):
 // vectors of output channels x rows of input channels, then of taps along
 // the row, then along the column (so few input channels, as in a first
@@ -262,6 +254,15 @@ std::vector<TileDim> channelVectorTile(const Dims &dw, int r, const CpuTiling &c
   return tile;
 }
 
+// Channel vectors: first per image, dy is transposed output-channel-innermost
+// and x padded once (unless read in place: ConvFuncs::xInPlace), outside the
+// per-tile loops (inside them they were recomputed per tile: 31 GFLOP/s
+// instead of 158). Then row by row, every
+// tile of dw (vectors of output channels x input channels, then taps when
+// input channels are few) sums that row in registers and adds into dw: the
+// row of dy and x stays in L1 across all tiles (summing whole images per
+// tile streamed them from L2: 7x7 layers ran at 40% of oneDNN). Threads
+// split the batch (splitBatch).
 void scheduleChannelVectors(ScheduleCtx &s, ConvFuncs f, const CpuTiling &ct) {
   int r = f.spatial, vw = ct.vw;
   const Dims &dw = s.node.outputs[0]->type.dims; // o, c, k... (static)
